@@ -1,0 +1,64 @@
+"""Pydantic validation at the file boundary, with errors that name the field path.
+
+Formulations describe their instance ``data`` with a :class:`StrictModel`; every value is
+checked for type (strictly: no ``"3"`` for ``3``), finiteness (no NaN or inf) and unknown
+keys before any solver sees it. :func:`validate` turns pydantic's errors into one
+:class:`InvalidInstanceError` whose field path reads ``servers[2].capacity``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from edgeopt_solve.exceptions import InvalidInstanceError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class StrictModel(BaseModel):
+    """Base of every file schema: strict types, finite numbers, no unknown keys, frozen."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """``("servers", 2, "capacity")`` -> ``"servers[2].capacity"``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def validate(model: type[M], data: Any, *, prefix: str | None = None) -> M:
+    """Validate ``data`` against ``model``; raise :class:`InvalidInstanceError` naming the field.
+
+    Parameters
+    ----------
+    model
+        The schema class.
+    data
+        Parsed JSON (dicts, lists, numbers, strings).
+    prefix
+        Field path to put in front of the reported location (``"data"``).
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        path = field_path(tuple(err.get("loc", ())))
+        if prefix:
+            path = f"{prefix}.{path}" if path else prefix
+        msg = err.get("msg", "invalid value")
+        inp = err.get("input")
+        if err.get("type") not in ("missing",) and _short(inp):
+            msg = f"{msg} (got {inp!r})"
+        raise InvalidInstanceError(msg, field=path or None) from None
+
+
+def _short(value: Any) -> bool:
+    return isinstance(value, int | float | str | bool) and len(repr(value)) <= 40

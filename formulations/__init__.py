@@ -1,0 +1,1 @@
+"""One package per optimisation problem; each follows ``edgeopt_solve.protocol``."""
