@@ -106,9 +106,10 @@ def parse_json(text: str, source: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "not valid JSON"
+        truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        what = "truncated JSON" if truncated else "not valid JSON"
         raise InvalidInstanceError(
-            f"{what}: {exc.msg} at line {exc.lineno} column {exc.colno}", source=source
+            f"{what}: {exc.msg} (line {exc.lineno}, column {exc.colno})", source=source
         ) from None
     except RecursionError:
         raise InvalidInstanceError("JSON nested too deeply", source=source) from None

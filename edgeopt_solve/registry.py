@@ -38,7 +38,7 @@ def _available_builtins() -> dict[str, str]:
             spec = importlib.util.find_spec(path)
         except ModuleNotFoundError:
             spec = None
-        if spec is not None:
+        if spec is not None and spec.origin not in (None, "namespace"):  # a real package
             found[name] = path
     return found
 

@@ -91,6 +91,7 @@ def new_highs(ctx: SolveContext, **options: Any) -> Any:
 
 def run_highs(h: Any, ctx: SolveContext) -> SolverRun:
     """Run ``h.run()`` with stop support and map the outcome."""
+    h.HandleUserInterrupt = True  # cancelSolve works through HiGHS's interrupt callbacks
     unregister = ctx.stop.on_stop(h.cancelSolve)
     try:
         h.run()
@@ -126,25 +127,28 @@ def solve_pyomo(model: Any, ctx: SolveContext, **options: Any) -> SolverRun:
     opt.highs_options.update({**DEFAULT_OPTIONS, **options, "random_seed": ctx.seed % (2**31 - 1)})
     opt.highs_options.pop("output_flag", None)
 
-    def cancel() -> None:
-        solver = getattr(opt, "_solver_model", None)
-        if solver is not None:
-            solver.cancelSolve()
-
-    unregister = ctx.stop.on_stop(cancel)
+    opt.set_instance(model)  # creates the highspy object now, so it can be made cancellable
+    opt._solver_model.HandleUserInterrupt = True
+    unregister = ctx.stop.on_stop(opt._solver_model.cancelSolve)
     try:
         res = opt.solve(model)
     finally:
         unregister()
     native = res.termination_condition.name
-    has_primal = res.best_feasible_objective is not None
-    status, limit = outcome_status(APPSI_STATUS_MAP.get(native), has_primal)
+    mapped = APPSI_STATUS_MAP.get(native)
+    if ctx.stop.requested and native == "unknown":  # APPSI reports HiGHS's kInterrupt so
+        mapped = (None, Limit.INTERRUPTED)
+    info = opt._solver_model.getInfo()
+    has_primal = res.best_feasible_objective is not None or info.primal_solution_status == 2
+    status, limit = outcome_status(mapped, has_primal)
     if limit is not None and ctx.stop.requested:
         limit = Limit.INTERRUPTED
     if has_primal:
         res.solution_loader.load_vars()
     bound = _finite(res.best_objective_bound)
     objective = _finite(res.best_feasible_objective)
+    if objective is None and has_primal:
+        objective = _finite(info.objective_function_value)
     return SolverRun(status, limit, objective, bound, native, "highs", versions(), opt)
 
 
