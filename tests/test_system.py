@@ -90,7 +90,7 @@ def test_dnn_graph_structure() -> None:
     diamond = DnnGraph.from_layers("d", [
         Layer("d", "add", 1.0, inputs=("b", "c")), Layer("a", "conv", 1.0),
         Layer("b", "conv", 1.0, inputs=("a",)), Layer("c", "conv", 1.0, inputs=("a",))])
-    assert [layer.name for layer in diamond.layers][0] == "a"
+    assert next(layer.name for layer in diamond.layers) == "a"
     assert not diamond.is_chain and diamond.successors[0] == (1, 2)
 
 
@@ -98,7 +98,7 @@ def test_dnn_graph_rejects_cycles_and_bad_layers() -> None:
     with pytest.raises(InvalidInstanceError, match="cycle"):
         DnnGraph.from_layers("cyc", [Layer("a", "conv", 1.0, inputs=("b",)),
                                      Layer("b", "conv", 1.0, inputs=("a",))])
-    with pytest.raises(InvalidInstanceError, match="cycle|topological"):
+    with pytest.raises(InvalidInstanceError, match=r"cycle|topological"):
         DnnGraph("cyc", (Layer("a", "conv", 1.0, inputs=("b",)), Layer("b", "conv", 1.0)))
     with pytest.raises(InvalidInstanceError, match="macs"):
         Layer("x", "conv", -1.0)
