@@ -16,7 +16,9 @@ from typer.testing import CliRunner
 from edgeopt_solve import registry
 from edgeopt_solve.cli import app
 
-from .conftest import INSTANCES, SHARED_BENCHMARKS
+ROOT = Path(__file__).resolve().parents[1]
+INSTANCES = ROOT / "instances"
+SHARED_BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
 
 runner = CliRunner()
 SOLVER_LIBRARIES = ("highspy", "ortools", "cvxpy", "pyomo", "onnxruntime", "clarabel", "dask")
