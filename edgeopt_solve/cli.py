@@ -29,8 +29,8 @@ from edgeopt_solve.status import Status
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Optimization and scheduling solvers for edge intelligence.")
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
 _SEVERITY = [EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_OK]
@@ -77,23 +77,25 @@ def interruptible(func: Callable[[StopToken], T]) -> T:
     """
     stop = StopToken()
     box: dict[str, Any] = {}
+    finished = threading.Event()  # not Thread.join: Ctrl-C inside join() corrupts is_alive()
 
     def work() -> None:
         try:
             box["value"] = func(stop)
         except BaseException as exc:  # re-raised in the main thread
             box["error"] = exc
+        finally:
+            finished.set()
 
-    thread = threading.Thread(target=work, name="edgeopt-solve", daemon=True)
-    thread.start()
+    threading.Thread(target=work, name="edgeopt-solve", daemon=True).start()
     try:
-        while thread.is_alive():
-            thread.join(0.1)
+        while not finished.wait(0.1):
+            pass
     except KeyboardInterrupt:
         err.print("interrupted: stopping the solver, keeping its incumbent (Ctrl-C again to abort)")
         stop.request_stop()
-        while thread.is_alive():
-            thread.join(0.1)
+        while not finished.wait(0.1):
+            pass
     if "error" in box:
         raise box["error"]
     return box["value"]
@@ -144,7 +146,8 @@ def schema(name: Annotated[str, typer.Argument(help="Formulation name.")]) -> No
             "formulation": {"const": name}, "version": {"const": io.FORMAT_VERSION},
             "name": {"type": "string"}, "description": {"type": "string"},
             "expected": {"type": "object", "properties": {"objective": {"type": "number"},
-                                                          "source": {"type": "string"}}},
+                                                          "source": {"type": "string"},
+                                                          "method": {"type": "string"}}},
             "data": data,
         },
     }
@@ -200,6 +203,9 @@ def _solve_one(item: io.LoadedInstance, method: str | None, time_limit: float | 
 
     module = item.module
     name = method or registry.default_method(module)
+    limit = "no time limit" if time_limit is None else f"time limit {time_limit:g} s"
+    err.print(f"solving {item.name} [{item.formulation}] with {name} ({limit}; Ctrl-C stops "
+              "with the incumbent)", markup=False)
     try:
         return interruptible(lambda stop: run_method(
             module, item.instance, name, time_limit=time_limit, seed=seed, stop=stop))

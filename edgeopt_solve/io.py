@@ -46,6 +46,7 @@ class Expected(StrictModel):
 
     objective: float
     source: str = ""
+    method: str = ""  # the exact method that proves it, when not the default one
 
 
 class Envelope(StrictModel):
@@ -141,7 +142,7 @@ def detect_format(path: str | Path, text: str | None = None) -> str:
     return "json"
 
 
-def load(path: str | Path, *, format: str | None = None) -> LoadedInstance:  # noqa: A002
+def load(path: str | Path, *, format: str | None = None) -> LoadedInstance:
     """Read and validate an instance file of any supported format.
 
     Parameters

@@ -98,7 +98,8 @@ def test_bundled_instances_reach_their_expected_optimum(name: str) -> None:
         raw = json.loads(path.read_text())
         if "expected" not in raw:
             continue
-        res = run("solve", str(path), "--json", "--time-limit", "60")
+        method = raw["expected"].get("method") or registry.default_method(registry.get(name))
+        res = run("solve", str(path), "--json", "--time-limit", "60", "--method", method)
         body = json.loads(res.stdout.splitlines()[0])
         assert body["status"] == "optimal", (path, body["status"])
         assert body["objective"] == pytest.approx(raw["expected"]["objective"], rel=1e-6), path
@@ -132,7 +133,8 @@ def test_time_limit_is_honoured_within_ten_percent() -> None:
 def test_ctrl_c_returns_the_incumbent() -> None:
     proc = cli("solve", str(HARD), "--format", "orlib-gap", "--method", "milp",
                "--time-limit", "120", "--json", env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    time.sleep(6)
+    assert "solving d05100" in proc.stderr.readline()  # imports done, solver starting
+    time.sleep(3)
     proc.send_signal(signal.SIGINT)
     out, errs = proc.communicate(timeout=60)
     body = json.loads(out.splitlines()[0])
