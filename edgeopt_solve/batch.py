@@ -312,7 +312,8 @@ def _local_rows(runs: list[Run], workers: int) -> Iterator[dict[str, Any]]:
 
 def _dask_rows(runs: list[Run], scheduler: str) -> Iterator[dict[str, Any]]:
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError as exc:  # pragma: no cover
         from edgeopt_solve.exceptions import SolverUnavailable
 

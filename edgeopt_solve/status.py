@@ -6,10 +6,10 @@ Kept apart, as in OR-Tools MathOpt: ``Status`` says what is known about the answ
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """What is known about the returned answer."""
 
     OPTIMAL = "optimal"
@@ -31,7 +31,7 @@ class Status(str, Enum):
         return self in (Status.OPTIMAL, Status.FEASIBLE)
 
 
-class Limit(str, Enum):
+class Limit(StrEnum):
     """The budget that stopped an exact method before it finished."""
 
     TIME = "time"

@@ -63,7 +63,7 @@ def test_dask_local_cluster_gives_identical_rows(tmp_path: Path) -> None:
 def test_crash_and_timeout_become_error_rows(tmp_path: Path, monkeypatch) -> None:
     runs = [batch.Run(NAME, "no-such-method", 0, 5.0, size=4),
             batch.Run("no_such_formulation", "x", 0, 5.0, size=4),
-            batch.Run(NAME, list(registry.get(NAME).METHODS)[0], 0, 5.0, path="/nonexistent.json")]
+            batch.Run(NAME, next(iter(registry.get(NAME).METHODS)), 0, 5.0, path="/nonexistent.json")]
     out = tmp_path / "e.csv"
     batch.run_sweep(runs, out, workers=2)
     rows = by_key(out)
@@ -71,7 +71,7 @@ def test_crash_and_timeout_become_error_rows(tmp_path: Path, monkeypatch) -> Non
 
 
 def test_killed_child_is_an_error_row(tmp_path: Path, monkeypatch) -> None:
-    run = batch.Run(NAME, list(registry.get(NAME).METHODS)[0], 0, 0.01, size=4)
+    run = batch.Run(NAME, next(iter(registry.get(NAME).METHODS)), 0, 0.01, size=4)
     monkeypatch.setattr(batch, "KILL_GRACE", 0.0)
     monkeypatch.setattr(batch, "_child", _sleep_forever)
     row = batch.execute_isolated(run)

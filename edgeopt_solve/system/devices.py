@@ -8,12 +8,12 @@ watts, ``memory`` and ``storage`` in bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from edgeopt_solve.system.validation import nonnegative, positive
 
 
-class Tier(str, Enum):
+class Tier(StrEnum):
     """Where a node sits, nearest the data first."""
 
     DEVICE = "device"
@@ -65,16 +65,16 @@ class ComputeNode:
                 nonnegative(f"{self.name}.{field}", value)
 
 
-def Device(name: str, compute_rate: float, **kw: float) -> ComputeNode:  # noqa: N802
+def Device(name: str, compute_rate: float, **kw: float) -> ComputeNode:
     """An end device (phone, camera, sensor board)."""
     return ComputeNode(name, Tier.DEVICE, compute_rate, **kw)
 
 
-def EdgeServer(name: str, compute_rate: float, **kw: float) -> ComputeNode:  # noqa: N802
+def EdgeServer(name: str, compute_rate: float, **kw: float) -> ComputeNode:
     """An edge server one wireless hop from the devices."""
     return ComputeNode(name, Tier.EDGE, compute_rate, **kw)
 
 
-def Cloud(name: str, compute_rate: float, **kw: float) -> ComputeNode:  # noqa: N802
+def Cloud(name: str, compute_rate: float, **kw: float) -> ComputeNode:
     """A cloud data centre behind the edge."""
     return ComputeNode(name, Tier.CLOUD, compute_rate, **kw)
