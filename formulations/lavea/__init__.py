@@ -2,7 +2,7 @@
 
 Clients offload tasks to edge servers; each task is uploaded, then computed, on the
 server it is placed on (a two-machine permutation flow shop per server), or run on its
-own client. Decide placement and order to minimise makespan, total or weighted
+own client (or in an optional cloud). Decide placement and order to minimise makespan, total or weighted
 completion time (seconds). See :mod:`formulations.lavea.model` for the exact model.
 
 Sources: S. Yi, Z. Hao, Q. Zhang, Q. Zhang, W. Shi, Q. Li, "LAVEA: Latency-Aware Video
@@ -28,6 +28,7 @@ from formulations.lavea.improve import local_search
 from formulations.lavea.model import Instance, Solution
 from formulations.lavea.plot import plot
 from formulations.lavea.policies import (
+    cloud,
     dispatch_rules,
     fifo,
     johnson,
@@ -64,6 +65,8 @@ METHODS: dict[str, Method] = {
                     "every task on its client"),
     "fifo": Method(fifo, False, _LAVEA + " (FIFO offloading baseline)",
                    "all to the front server in arrival order"),
+    "cloud": Method(cloud, False, _LAVEA + " (cloud-only baseline)",
+                    "all to the instance's cloud in arrival order"),
 }
 
 

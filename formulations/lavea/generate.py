@@ -17,7 +17,9 @@ def generate(size: int, seed: int) -> Instance:
     """A random instance with ``size`` tasks (deterministic for ``seed``).
 
     One server for ``size <= 3``, otherwise the front server plus a neighbour reached
-    with a 0.03 s forwarding hop whose CPU is 1.5x faster. About half the tasks can run
+    with a 0.03 s forwarding hop whose CPU is 1.5x faster, and a cloud (60 ms RTT, 4x
+    the neighbour's speed; tasks are given in seconds, so a transfer to the cloud is the
+    upload plus 0.03 s). About half the tasks can run
     on their client (2-5x the server compute time). Release dates spread over about half
     the total work; integer weights 1..4; the objective cycles with the seed.
     """
@@ -27,6 +29,7 @@ def generate(size: int, seed: int) -> Instance:
     servers = [Server("front")]
     if m == 2:
         servers.append(Server("neighbour", forward_time=0.03))
+        servers.append(Server("cloud", bandwidth=20e6, cloud=True, rtt=0.06, speedup=4.0))
     upload = np.round(rng.uniform(0.05, 0.4, n), 3)
     compute = np.round(rng.uniform(0.05, 0.5, n), 3)
     spread = 0.5 * float(upload.sum() + compute.sum()) / m

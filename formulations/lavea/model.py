@@ -43,6 +43,27 @@ ingress channel (so that each server stays a two-machine flow shop); a task pinn
 server that cannot run it, or with no place to run, makes the instance infeasible (a
 status, not an input error). A pin to a server that does not exist is an input error.
 
+Named DNNs and measured costs: a task may give ``model`` (a zoo name from
+:data:`edgeopt_solve.system.zoo.NAMES`) instead of ``compute``/``macs``. Its compute time
+on a server is measured when the server lists a ``profile`` of that model (a profile JSON
+written by ``edgeopt-solve profile``, one path or a list; scaled by the server's
+``slowdown``, default 1), else the analytic ``total MACs / compute_rate``; its input size
+defaults to the model's input tensor (bytes), and ``client_rate`` gives its client time
+from the total MACs. Details and path resolution: :mod:`formulations.lavea.dnn`.
+
+The cloud: the optional ``cloud`` block (``name``, uplink ``bandwidth`` bit/s, ``rtt`` s,
+``compute_rate`` MAC/s, ``speedup``, ``profile``, ``slowdown``) adds one more location,
+the last server index ``m - 1``, a two-machine flow shop like the edge servers (the
+clients' shared uplink to the cloud, then its compute unit; we model the cloud as one
+server, as LAVEA's cloud baseline does, not as unlimited capacity). Transfer to the cloud:
+``rtt/2 + 8 * bytes / bandwidth`` when the task's size is known (``input_bytes`` or a named
+model), else the task's upload time to the front server plus ``rtt/2`` (the access link
+is the bottleneck). Compute on the cloud: from its profile or ``compute_rate`` for
+``macs``/named tasks; for a task given in seconds, the fastest edge time / ``speedup``
+(default 1). An ``upload``/``compute`` list may have one value per edge server (the cloud
+derived as above) or one more, the cloud's (explicit seconds). ``to_dict`` writes the
+cloud back as the ``cloud`` block.
+
 The optional ``arrivals`` block describes an online workload for :mod:`.simulate`: a
 Poisson process of ``rate`` tasks per second (the tasks of the instance are the task
 types, sampled uniformly) or an explicit ``trace`` of ``[time, task index]`` pairs.
@@ -50,7 +71,6 @@ types, sampled uniformly) or an explicit ``trace`` of ``[time, task index]`` pai
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -59,6 +79,15 @@ from pydantic import Field
 
 from edgeopt_solve.exceptions import InvalidInstanceError
 from edgeopt_solve.schema import StrictModel, validate
+from formulations.lavea.costs import (
+    Costs,
+    compute_times,
+    local_time,
+    nonneg,
+    positive,
+    server_field,
+    upload_times,
+)
 
 Objective = Literal["makespan", "total_completion", "weighted_completion"]
 OBJECTIVES: tuple[str, ...] = ("makespan", "total_completion", "weighted_completion")
@@ -73,6 +102,20 @@ class ServerSpec(StrictModel):
     forward_time: float = 0.0
     bandwidth: float | None = None
     compute_rate: float | None = None
+    profile: str | list[str] | None = None
+    slowdown: float = 1.0
+
+
+class CloudSpec(StrictModel):
+    """The cloud: uplink from the clients, compute unit (see the module docstring)."""
+
+    name: str = "cloud"
+    bandwidth: float
+    rtt: float = 0.0
+    compute_rate: float | None = None
+    speedup: float = 1.0
+    profile: str | list[str] | None = None
+    slowdown: float = 1.0
 
 
 class TaskSpec(StrictModel):
@@ -83,6 +126,7 @@ class TaskSpec(StrictModel):
     input_bytes: float | None = None
     compute: float | list[float | None] | None = None
     macs: float | None = None
+    model: str | None = None
     local: float | None = None
     client_rate: float | None = None
     release: float = 0.0
@@ -104,6 +148,7 @@ class InstanceSpec(StrictModel):
     objective: Objective = "makespan"
     servers: list[ServerSpec] = Field(min_length=1)
     tasks: list[TaskSpec]
+    cloud: CloudSpec | None = None
     arrivals: ArrivalSpec | None = None
 
 
@@ -119,20 +164,36 @@ class SolutionSpec(StrictModel):
 # --------------------------------------------------------------------------- data types
 @dataclass(frozen=True)
 class Server:
-    """An edge server (see the module docstring for units)."""
+    """An edge server, or the cloud (``cloud=True``; see the module docstring)."""
 
     name: str
     forward_time: float = 0.0
     bandwidth: float | None = None
     compute_rate: float | None = None
+    profile: str | tuple[str, ...] | None = None
+    slowdown: float = 1.0
+    cloud: bool = False
+    rtt: float = 0.0
+    speedup: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form (``None`` fields left out)."""
-        out: dict[str, Any] = {"name": self.name, "forward_time": self.forward_time}
+        """JSON form (``None`` and default fields left out; the cloud as its block)."""
+        out: dict[str, Any] = {"name": self.name}
+        if not self.cloud:
+            out["forward_time"] = self.forward_time
         if self.bandwidth is not None:
             out["bandwidth"] = self.bandwidth
+        if self.cloud:
+            out["rtt"] = self.rtt
         if self.compute_rate is not None:
             out["compute_rate"] = self.compute_rate
+        if self.cloud and self.speedup != 1.0:
+            out["speedup"] = self.speedup
+        if self.profile is not None:
+            out["profile"] = (list(self.profile) if isinstance(self.profile, tuple)
+                              else self.profile)
+        if self.slowdown != 1.0:
+            out["slowdown"] = self.slowdown
         return out
 
 
@@ -150,11 +211,13 @@ class Task:
     release: float = 0.0
     weight: float = 1.0
     server: int | str | None = None
+    model: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (``None`` fields left out)."""
         out: dict[str, Any] = {"name": self.name}
-        for key in ("upload", "input_bytes", "compute", "macs", "local", "client_rate"):
+        for key in ("upload", "input_bytes", "compute", "macs", "model", "local",
+                    "client_rate"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = list(value) if isinstance(value, tuple) else value
@@ -202,6 +265,10 @@ def _trace(raw: list[list[float]]) -> tuple[tuple[float, int], ...]:
 
 def _f(x: float | None) -> float | None:
     return None if x is None else float(x)
+
+
+def _profile(p: str | list[str] | None) -> str | tuple[str, ...] | None:
+    return tuple(p) if isinstance(p, list) else p
 
 
 @dataclass(frozen=True)
@@ -255,16 +322,27 @@ class Instance:
 
     @property
     def m(self) -> int:
-        """Number of servers."""
+        """Number of servers (the edge servers and the cloud, if any)."""
         return len(self.servers)
+
+    @property
+    def cloud_index(self) -> int | None:
+        """Server index of the cloud (the last one), or ``None`` without a cloud."""
+        return len(self.servers) - 1 if self.servers and self.servers[-1].cloud else None
 
     # ------------------------------------------------------------------ I/O
     @classmethod
     def from_dict(cls, data: Any) -> Instance:
         """Validate the schema, then the semantics; errors name the field path."""
         spec = validate(InstanceSpec, data)
-        servers = tuple(Server(s.name, float(s.forward_time), _f(s.bandwidth), _f(s.compute_rate))
+        servers = tuple(Server(s.name, float(s.forward_time), _f(s.bandwidth), _f(s.compute_rate),
+                               _profile(s.profile), float(s.slowdown))
                         for s in spec.servers)
+        if spec.cloud is not None:
+            c = spec.cloud
+            servers += (Server(c.name, 0.0, float(c.bandwidth), _f(c.compute_rate),
+                               _profile(c.profile), float(c.slowdown), cloud=True,
+                               rtt=float(c.rtt), speedup=float(c.speedup)),)
         tasks = []
         for j, t in enumerate(spec.tasks):
             upload = (tuple(float(x) for x in t.upload) if isinstance(t.upload, list)
@@ -275,7 +353,7 @@ class Instance:
                 name=t.name if t.name is not None else f"t{j}", upload=upload,
                 input_bytes=_f(t.input_bytes), compute=compute, macs=_f(t.macs),
                 local=_f(t.local), client_rate=_f(t.client_rate), release=float(t.release),
-                weight=float(t.weight), server=t.server))
+                weight=float(t.weight), server=t.server, model=t.model))
         arrivals = None
         if spec.arrivals is not None:
             a = spec.arrivals
@@ -287,9 +365,12 @@ class Instance:
         """JSON-serialisable ``data``; ``from_dict(to_dict())`` gives an equal instance."""
         out: dict[str, Any] = {
             "objective": self.objective,
-            "servers": [s.to_dict() for s in self.servers],
+            "servers": [s.to_dict() for s in self.servers if not s.cloud],
             "tasks": [t.to_dict() for t in self.tasks],
         }
+        clouds = [s for s in self.servers if s.cloud]
+        if clouds:
+            out["cloud"] = clouds[0].to_dict()
         if self.arrivals is not None:
             out["arrivals"] = self.arrivals.to_dict()
         return out
@@ -312,14 +393,37 @@ class Instance:
 
 
 # --------------------------------------------------------------------------- semantics
-def _nonneg(value: float, where: str) -> None:
-    if not math.isfinite(value) or value < 0:
-        raise InvalidInstanceError(f"must be a finite number >= 0, got {value!r}", field=where)
-
-
-def _pos(value: float, where: str) -> None:
-    if not math.isfinite(value) or value <= 0:
-        raise InvalidInstanceError(f"must be a finite number > 0, got {value!r}", field=where)
+def _check_servers(inst: Instance) -> int:
+    """Check the servers (and cloud); the number of edge servers."""
+    m = len(inst.servers)
+    if m == 0:
+        raise InvalidInstanceError("at least one server is needed", field="servers")
+    n_edge = m
+    names: set[str] = set()
+    for s, srv in enumerate(inst.servers):
+        sf = server_field(srv, s)
+        if srv.cloud:
+            if s != m - 1 or s == 0:
+                raise InvalidInstanceError("one cloud at most, after the edge servers",
+                                           field="cloud")
+            n_edge = m - 1
+            if srv.bandwidth is None:
+                raise InvalidInstanceError("the cloud needs its uplink bandwidth (bit/s)",
+                                           field="cloud.bandwidth")
+            nonneg(srv.rtt, "cloud.rtt")
+            positive(srv.speedup, "cloud.speedup")
+        if srv.name in names:
+            raise InvalidInstanceError(f"duplicate server name {srv.name!r}", field=f"{sf}.name")
+        names.add(srv.name)
+        nonneg(srv.forward_time, f"{sf}.forward_time")
+        for key in ("bandwidth", "compute_rate", "slowdown"):
+            value = getattr(srv, key)
+            if value is not None:
+                positive(value, f"{sf}.{key}")
+        if srv.profile is None and srv.slowdown != 1.0:
+            raise InvalidInstanceError("slowdown scales a measured profile: give profile too",
+                                       field=f"{sf}.slowdown")
+    return n_edge
 
 
 def _check_and_derive(inst: Instance) -> None:
@@ -327,20 +431,10 @@ def _check_and_derive(inst: Instance) -> None:
     if inst.objective not in OBJECTIVES:
         raise InvalidInstanceError(f"unknown objective {inst.objective!r}; known: "
                                    + ", ".join(OBJECTIVES), field="objective")
+    n_edge = _check_servers(inst)
     m = len(inst.servers)
-    if m == 0:
-        raise InvalidInstanceError("at least one server is needed", field="servers")
-    names: set[str] = set()
-    for s, srv in enumerate(inst.servers):
-        if srv.name in names:
-            raise InvalidInstanceError(f"duplicate server name {srv.name!r}",
-                                       field=f"servers[{s}].name")
-        names.add(srv.name)
-        _nonneg(srv.forward_time, f"servers[{s}].forward_time")
-        for key in ("bandwidth", "compute_rate"):
-            value = getattr(srv, key)
-            if value is not None:
-                _pos(value, f"servers[{s}].{key}")
+    costs = Costs(inst) if any(s.profile is not None for s in inst.servers) or any(
+        t.model is not None for t in inst.tasks) else None
     p1, p2, local, allowed = [], [], [], []
     task_names: set[str] = set()
     for j, task in enumerate(inst.tasks):
@@ -348,11 +442,19 @@ def _check_and_derive(inst: Instance) -> None:
         if task.name in task_names:
             raise InvalidInstanceError(f"duplicate task name {task.name!r}", field=f"{where}.name")
         task_names.add(task.name)
-        up = _upload_times(inst, j, task, m)
-        comp = _compute_times(inst, j, task, m)
-        loc = _local_time(j, task)
-        _nonneg(task.release, f"{where}.release")
-        _nonneg(task.weight, f"{where}.weight")
+        graph = None
+        if task.model is not None:
+            for other in ("compute", "macs"):
+                if getattr(task, other) is not None:
+                    raise InvalidInstanceError(f"give either model or {other}, not both",
+                                               field=f"{where}.model")
+            assert costs is not None
+            graph = costs.graph(task.model, f"{where}.model")
+        up = upload_times(inst, j, task, n_edge, graph)
+        comp = compute_times(inst, j, task, n_edge, graph, costs)
+        loc = local_time(j, task, graph)
+        nonneg(task.release, f"{where}.release")
+        nonneg(task.weight, f"{where}.weight")
         pin = task.server
         if pin is not None and pin != LOCAL and (
                 isinstance(pin, bool) or not isinstance(pin, int) or not 0 <= pin < m):
@@ -391,87 +493,12 @@ def _check_and_derive(inst: Instance) -> None:
     })
 
 
-def _upload_times(inst: Instance, j: int, task: Task, m: int) -> list[float]:
-    where = f"tasks[{j}]"
-    if task.upload is not None and task.input_bytes is not None:
-        raise InvalidInstanceError("give either upload (s) or input_bytes, not both",
-                                   field=f"{where}.input_bytes")
-    if task.upload is None and task.input_bytes is None:
-        raise InvalidInstanceError("needs upload (s) or input_bytes", field=f"{where}.upload")
-    if task.input_bytes is not None:
-        _nonneg(task.input_bytes, f"{where}.input_bytes")
-        out = []
-        for s, srv in enumerate(inst.servers):
-            if srv.bandwidth is None:
-                raise InvalidInstanceError(
-                    "input_bytes needs the bandwidth (bit/s) of every server",
-                    field=f"servers[{s}].bandwidth")
-            out.append(8.0 * task.input_bytes / srv.bandwidth)
-        return out
-    if isinstance(task.upload, tuple):
-        if len(task.upload) != m:
-            raise InvalidInstanceError(f"has {len(task.upload)} upload times for {m} servers",
-                                       field=f"{where}.upload")
-        for s, value in enumerate(task.upload):
-            _nonneg(value, f"{where}.upload[{s}]")
-        return list(task.upload)
-    assert task.upload is not None
-    _nonneg(task.upload, f"{where}.upload")
-    return [task.upload] * m
-
-
-def _compute_times(inst: Instance, j: int, task: Task, m: int) -> list[float | None]:
-    where = f"tasks[{j}]"
-    if task.compute is not None and task.macs is not None:
-        raise InvalidInstanceError("give either compute (s) or macs, not both",
-                                   field=f"{where}.macs")
-    if task.compute is None and task.macs is None:
-        raise InvalidInstanceError("needs compute (s) or macs", field=f"{where}.compute")
-    if task.compute is None:
-        assert task.macs is not None
-        _nonneg(task.macs, f"{where}.macs")
-        out: list[float | None] = []
-        for s, srv in enumerate(inst.servers):
-            if srv.compute_rate is None:
-                raise InvalidInstanceError(
-                    "macs needs the compute_rate (MAC/s) of every server",
-                    field=f"servers[{s}].compute_rate")
-            out.append(task.macs / srv.compute_rate)
-        return out
-    if isinstance(task.compute, tuple):
-        if len(task.compute) != m:
-            raise InvalidInstanceError(f"has {len(task.compute)} compute times for {m} servers",
-                                       field=f"{where}.compute")
-        for s, value in enumerate(task.compute):
-            if value is not None:
-                _nonneg(value, f"{where}.compute[{s}]")
-        return list(task.compute)
-    _nonneg(task.compute, f"{where}.compute")
-    return [task.compute] * m
-
-
-def _local_time(j: int, task: Task) -> float | None:
-    where = f"tasks[{j}]"
-    if task.local is not None and task.client_rate is not None:
-        raise InvalidInstanceError("give either local (s) or client_rate, not both",
-                                   field=f"{where}.client_rate")
-    if task.local is not None:
-        _nonneg(task.local, f"{where}.local")
-        return task.local
-    if task.client_rate is not None:
-        _pos(task.client_rate, f"{where}.client_rate")
-        if task.macs is None:
-            raise InvalidInstanceError("client_rate needs macs", field=f"{where}.client_rate")
-        return task.macs / task.client_rate
-    return None
-
-
 def _check_arrivals(arr: Arrivals, n: int) -> None:
     if arr.rate is None and arr.trace is None:
         raise InvalidInstanceError("needs a Poisson rate (tasks/s) or a trace",
                                    field="arrivals.rate")
     if arr.rate is not None:
-        _pos(arr.rate, "arrivals.rate")
+        positive(arr.rate, "arrivals.rate")
     if arr.count is not None and arr.count < 1:
         raise InvalidInstanceError(f"must be >= 1, got {arr.count}", field="arrivals.count")
     if arr.trace is not None:
@@ -479,7 +506,7 @@ def _check_arrivals(arr: Arrivals, n: int) -> None:
             raise InvalidInstanceError("a trace needs tasks to refer to", field="arrivals.trace")
         last = 0.0
         for i, (t, k) in enumerate(arr.trace):
-            _nonneg(t, f"arrivals.trace[{i}][0]")
+            nonneg(t, f"arrivals.trace[{i}][0]")
             if t < last:
                 raise InvalidInstanceError("arrival times must not decrease",
                                            field=f"arrivals.trace[{i}][0]")

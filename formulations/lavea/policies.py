@@ -17,8 +17,10 @@ another rule. The paper does not say how SQLF breaks ties or how SSLF predicts t
 queueing delay; we break ties by the lower server index and predict with the FIFO tail.
 
 Baselines: ``local`` (every task on its client where it can), ``fifo`` (everything on the
-front server in arrival order). ``dispatch`` tries every dispatching rule with
-earliest-completion placement and keeps the best schedule.
+front server in arrival order), ``cloud`` (everything to the instance's cloud, in arrival
+order; NO_SOLUTION with a message when the instance has no ``cloud``). ``dispatch``
+tries every dispatching rule with earliest-completion placement and keeps the best
+schedule.
 """
 
 from __future__ import annotations
@@ -178,6 +180,32 @@ def fifo(inst: Instance, ctx: SolveContext, **options: Any) -> MethodOutput:
     if bad is not None:
         return infeasible_output(inst, bad)
     location = place(inst, "fifo")
+    return _output(inst, location, orders_from_location(inst, location, "fifo"))
+
+
+def cloud(inst: Instance, ctx: SolveContext, **options: Any) -> MethodOutput:
+    """Baseline: every task to the cloud (the last server, ``Instance.cloud_index``) in
+    arrival order (FIFO); a task the cloud cannot run (pinned elsewhere, or no cloud time)
+    goes to its client if it can, else FIFO to the server with the earliest predicted
+    completion. NO_SOLUTION (with a message) when the instance has no cloud."""
+    bad = infeasible_task(inst)
+    if bad is not None:
+        return infeasible_output(inst, bad)
+    c = inst.cloud_index
+    if c is None:
+        return MethodOutput(Status.NO_SOLUTION,
+                            message="the instance has no cloud: add a 'cloud' block")
+    tails = Tails(inst)
+    location: list[int | str] = [LOCAL] * inst.n
+    for j in _arrival_order(inst):
+        if c in inst.allowed[j]:
+            s = c
+        elif LOCAL in inst.allowed[j]:
+            continue
+        else:
+            s = min(_servers(inst, j), key=lambda s: (tails.finish(j, s), s))
+        tails.add(j, s)
+        location[j] = s
     return _output(inst, location, orders_from_location(inst, location, "fifo"))
 
 

@@ -11,6 +11,11 @@ Eshratifar et al. IEEE TMC 2021; Edgent, Li et al. 2019):
   latency = overhead + MACs / rate) or an explicit per-layer ``latency`` list/dict (s), and
   compute ``power`` W (energy = power x latency) or an explicit per-layer ``energy`` (J);
   optional ``memory`` bytes (sum of parameter bytes of the layers placed there).
+  Measured costs: a tier may instead give ``profile`` (a profile JSON written by
+  ``edgeopt-solve profile``, as a path or inline) and ``slowdown`` (> 0, default 1); its
+  per-layer latency is then the profile's measured medians times ``slowdown`` (layers the
+  profile lacks: its regression, with a warning). See :mod:`formulations.partition.profiles`
+  (relative paths: working directory, then the bundled ``instances/partition/`` folder).
 * ``links[k]`` joins tier k and k+1 (bit/s, RTT s, the lower tier's radio transmit/receive
   powers W; ``down_bandwidth`` for the k+1 -> k direction, default = ``bandwidth``).
   ``direct_links`` add one-way links ``src -> dst`` between any tiers (e.g. device -> cloud).
@@ -80,6 +85,8 @@ class TierCost:
     power: float = 0.0
     energy: tuple[float, ...] | None = None
     memory: float | None = None
+    profile: str | dict[str, Any] | None = None
+    slowdown: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -369,9 +376,15 @@ def _build(spec: InstanceSpec, model: str | GraphSpec | OnnxRef, graph: DnnGraph
     tiers = []
     for i, t in enumerate(spec.tiers):
         f = f"tiers[{i}]"
-        if t.latency is None and t.compute_rate is None:
-            raise InvalidInstanceError("needs a cost for every layer: give compute_rate or "
-                                       "latency", field=f"{f}.latency")
+        if t.latency is None and t.compute_rate is None and t.profile is None:
+            raise InvalidInstanceError("needs a cost for every layer: give compute_rate, "
+                                       "latency or profile", field=f"{f}.latency")
+        latency = _per_layer(t.latency, graph, order, f"{f}.latency")
+        if t.profile is not None:
+            latency = _profile_latency(t, graph, f)
+        elif t.slowdown != 1.0:
+            raise InvalidInstanceError("slowdown scales a measured profile: give profile too",
+                                       field=f"{f}.slowdown")
         if t.compute_rate is not None and t.compute_rate <= 0:
             raise InvalidInstanceError("must be > 0", field=f"{f}.compute_rate")
         for attr in ("layer_overhead", "power"):
@@ -379,9 +392,9 @@ def _build(spec: InstanceSpec, model: str | GraphSpec | OnnxRef, graph: DnnGraph
                 raise InvalidInstanceError("must be >= 0", field=f"{f}.{attr}")
         if t.memory is not None and t.memory < 0:
             raise InvalidInstanceError("must be >= 0", field=f"{f}.memory")
-        tiers.append(TierCost(t.name, t.compute_rate, t.layer_overhead,
-                              _per_layer(t.latency, graph, order, f"{f}.latency"), t.power,
-                              _per_layer(t.energy, graph, order, f"{f}.energy"), t.memory))
+        tiers.append(TierCost(t.name, t.compute_rate, t.layer_overhead, latency, t.power,
+                              _per_layer(t.energy, graph, order, f"{f}.energy"), t.memory,
+                              t.profile, float(t.slowdown)))
     if len(spec.links) != k - 1:
         raise InvalidInstanceError(f"{k} tiers need {k - 1} links between consecutive tiers, "
                                    f"got {len(spec.links)}", field="links")
@@ -456,6 +469,19 @@ def _check_magnitudes(inst: Instance) -> None:
                 f"above {MAX_MAGNITUDE:g}: check the units", field="links")
 
 
+def _profile_latency(t: Any, graph: DnnGraph, f: str) -> tuple[float, ...]:
+    """The measured latency of a tier with a ``profile`` (see :mod:`.profiles`)."""
+    for other in ("latency", "compute_rate"):
+        if getattr(t, other) is not None:
+            raise InvalidInstanceError(f"give either {other} or profile, not both",
+                                       field=f"{f}.{other}")
+    if not t.slowdown > 0:
+        raise InvalidInstanceError(f"must be > 0, got {t.slowdown}", field=f"{f}.slowdown")
+    from formulations.partition.profiles import profile_latencies
+
+    return profile_latencies(t.profile, graph, float(t.slowdown), f"{f}.profile")
+
+
 def _check_link(link: LinkSpec | DirectLinkSpec, field: str) -> None:
     if link.bandwidth <= 0:
         raise InvalidInstanceError(f"bandwidth must be > 0 bit/s, got {link.bandwidth}",
@@ -471,7 +497,11 @@ def _tier_dict(t: TierCost) -> dict[str, Any]:
         out["compute_rate"] = t.compute_rate
     if t.layer_overhead:
         out["layer_overhead"] = t.layer_overhead
-    if t.latency is not None:
+    if t.profile is not None:
+        out["profile"] = t.profile
+        if t.slowdown != 1.0:
+            out["slowdown"] = t.slowdown
+    elif t.latency is not None:
         out["latency"] = list(t.latency)
     out["power"] = t.power
     if t.energy is not None:

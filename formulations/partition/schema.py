@@ -50,6 +50,12 @@ class TierSpec(StrictModel):
     power: float = 0.0
     energy: list[float] | dict[str, float] | None = None
     memory: float | None = None
+    profile: str | dict[str, Any] | None = Field(
+        default=None,
+        description="measured per-layer latency: path of a profile JSON written by "
+                    "`edgeopt-solve profile` (relative: working directory, then the bundled "
+                    "instances/partition/ folder) or the profile inline")
+    slowdown: float = Field(default=1.0, description="latency multiplier of the profile (> 0)")
 
 
 class LinkSpec(StrictModel):

@@ -234,7 +234,7 @@ def test_cli_reads_tsplib(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["solve", str(TSPLIB / "eil51.tsp"), "--method",
                                       "nn-2opt", "--json"])
     assert result.exit_code == 0, result.output
-    body = json.loads(result.output)
+    body = json.loads(result.stdout)
     body = body[0] if isinstance(body, list) else body
     assert body["formulation"] == "uav_path" and body["objective"] >= 426
 
