@@ -180,10 +180,19 @@ def _child(run: Run, conn: Any) -> None:
         conn.close()
 
 
-def _context() -> Any:
+#: imported once by the fork server, so each run's child starts warm (solver libraries
+#: take about a second to import; a sweep has hundreds of runs)
+PRELOAD = ["edgeopt_solve", "edgeopt_solve.protocol", "numpy", "scipy", "highspy",
+           "ortools.sat.python.cp_model"]
+
+
+def _context(formulation: str | None = None) -> Any:
     if "forkserver" in multiprocessing.get_all_start_methods():
+        from edgeopt_solve import registry
+
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["edgeopt_solve", "edgeopt_solve.protocol", "numpy", "scipy"])
+        extra = registry.module_paths().get(formulation or "", None)
+        ctx.set_forkserver_preload(PRELOAD + ([extra] if extra else []))
         return ctx
     return multiprocessing.get_context("spawn")  # pragma: no cover - non-Linux
 
@@ -196,7 +205,7 @@ def execute_isolated(run: Run) -> dict[str, Any]:
     """
     if multiprocessing.current_process().daemon:
         return execute(run)
-    ctx = _context()
+    ctx = _context(run.formulation)
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(run, child), daemon=True)
     t0 = time.perf_counter()
@@ -209,6 +218,8 @@ def execute_isolated(run: Run) -> dict[str, Any]:
             row = parent.recv()
         except EOFError:
             row = None
+    if row is None and proc.is_alive():  # past its deadline: a hung run
+        proc.kill()
     proc.join(5)
     if proc.is_alive():
         proc.kill()
