@@ -213,3 +213,36 @@ def test_fuzz_loader_raises_only_invalid_instance(name: str, data: Any) -> None:
     for raw in candidates:
         with contextlib.suppress(InvalidInstanceError):
             io.load_envelope(raw, "fuzz.json")
+
+
+# ---- rules that need a particular formulation's fields -------------------------------
+
+
+def test_negative_capacity(tmp_path: Path) -> None:
+    env = envelope("placement")
+    env["data"]["servers"][1]["capacity"] = -5
+    path = write(tmp_path, env)
+    assert_bad_input(run("solve", str(path)), str(path), "data.servers[1].capacity")
+
+
+def test_zero_bandwidth(tmp_path: Path) -> None:
+    env = envelope("partition")
+    env["data"]["links"][0]["bandwidth"] = 0.0
+    path = write(tmp_path, env)
+    assert_bad_input(run("solve", str(path)), str(path), "data.links[0].bandwidth")
+
+
+def test_mismatched_dimensions(tmp_path: Path) -> None:
+    """Three tiers need two links between them; one is missing."""
+    env = envelope("partition")
+    env["data"]["links"] = env["data"]["links"][:1]
+    path = write(tmp_path, env)
+    assert_bad_input(run("solve", str(path)), str(path), "data.links")
+
+
+def test_cyclic_dnn_graph(tmp_path: Path) -> None:
+    env = envelope("partition")
+    layers = env["data"]["model"]["layers"]
+    layers[0]["inputs"] = [layers[-1]["name"]]
+    path = write(tmp_path, env)
+    assert_bad_input(run("solve", str(path)), str(path), "data.model.layers", "cycle")
