@@ -151,6 +151,24 @@ class Profile(StrictModel):
         return self.model_dump(mode="json")
 
 
+def resolve_profile_path(path: str | Path, bundled: Path) -> Path:
+    """Where a profile named in an instance lives.
+
+    ``path`` itself if it is absolute or exists relative to the working directory, else
+    the same relative path under ``bundled`` (a formulation's ``instances/<name>/``
+    folder) when the file is there, else ``path`` unchanged so that reading it reports
+    the name the user wrote.
+    """
+    p = Path(path)
+    try:
+        if p.is_absolute() or p.exists():
+            return p
+    except (OSError, ValueError):  # too long or unrepresentable: reading it reports that
+        return p
+    alt = bundled / p
+    return alt if alt.exists() else p
+
+
 def load_profile(path: str | Path) -> Profile:
     """Read and validate a profile file.
 

@@ -47,22 +47,9 @@ def total_macs(graph: DnnGraph) -> float:
     return float(sum(layer.macs for layer in graph.layers))
 
 
-def resolve_path(path: str) -> Path:
-    """``path`` if absolute or present under the working directory, else under the bundled
-    ``instances/lavea/`` folder if the file is there (else ``path`` unchanged)."""
-    p = Path(path)
-    try:
-        if p.is_absolute() or p.exists():
-            return p
-    except (OSError, ValueError):  # too long, unrepresentable: read_text reports it
-        return p
-    alt = BUNDLED / p
-    return alt if alt.exists() else p
-
-
 def load_profiles(paths: str | tuple[str, ...], field: str) -> list[Any]:
     """The profiles of a server (validated); errors name ``field`` (``[i]`` for a list)."""
-    from edgeopt_solve.costmodel.profile import load_profile
+    from edgeopt_solve.costmodel.profile import load_profile, resolve_profile_path
 
     many = not isinstance(paths, str)
     items = list(paths) if many else [paths]
@@ -72,7 +59,7 @@ def load_profiles(paths: str | tuple[str, ...], field: str) -> list[Any]:
         try:
             if not path:
                 raise InvalidInstanceError("must be a file path")
-            out.append(load_profile(resolve_path(path)))
+            out.append(load_profile(resolve_profile_path(path, BUNDLED)))
         except InvalidInstanceError as exc:
             sub = f"{where}.{exc.field}" if exc.field else where
             raise InvalidInstanceError(f"profile {path!r}: {exc.message}", field=sub) from None

@@ -30,19 +30,6 @@ from edgeopt_solve.system.dnn import DnnGraph
 BUNDLED = Path(__file__).resolve().parents[2] / "instances" / "partition"
 
 
-def resolve_path(path: str, bundled: Path = BUNDLED) -> Path:
-    """``path`` if absolute or present relative to the working directory, else relative
-    to the bundled instances folder when the file exists there (else ``path`` as is)."""
-    p = Path(path)
-    try:
-        if p.is_absolute() or p.exists():
-            return p
-    except (OSError, ValueError):  # too long, unrepresentable: read_text reports it
-        return p
-    alt = bundled / p
-    return alt if alt.exists() else p
-
-
 def profile_latencies(profile: str | dict[str, Any], graph: DnnGraph, slowdown: float,
                       field: str, bundled: Path = BUNDLED) -> tuple[float, ...]:
     """Per-layer latency (s, graph order) of a tier described by ``profile``.
@@ -55,7 +42,11 @@ def profile_latencies(profile: str | dict[str, Any], graph: DnnGraph, slowdown: 
         measure nor predict.
     """
     from edgeopt_solve.costmodel.experiment import tier_latencies
-    from edgeopt_solve.costmodel.profile import load_profile, profile_from_dict
+    from edgeopt_solve.costmodel.profile import (
+        load_profile,
+        profile_from_dict,
+        resolve_profile_path,
+    )
 
     where = "inline profile" if isinstance(profile, dict) else f"profile {profile!r}"
     try:
@@ -64,7 +55,7 @@ def profile_latencies(profile: str | dict[str, Any], graph: DnnGraph, slowdown: 
         else:
             if not profile:
                 raise InvalidInstanceError("must be a file path", field=None)
-            prof = load_profile(resolve_path(profile, bundled))
+            prof = load_profile(resolve_profile_path(profile, bundled))
         values = tier_latencies(prof, graph, slowdown)
     except InvalidInstanceError as exc:
         sub = f"{field}.{exc.field}" if exc.field else field

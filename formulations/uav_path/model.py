@@ -56,15 +56,15 @@ class DeviceSpec(StrictModel):
 class EnergySpec(StrictModel):
     """Parameters of the rotary-wing power model (Zeng et al. 2019 Table I by default)."""
 
-    weight: float = 20.0
-    air_density: float = 1.225
-    rotor_radius: float = 0.4
-    rotor_disc_area: float = 0.503
-    blade_angular_velocity: float = 300.0
-    rotor_solidity: float = 0.05
-    profile_drag: float = 0.012
-    induced_correction: float = 0.1
-    fuselage_drag_ratio: float = 0.6
+    weight: float = UavEnergyModel.weight
+    air_density: float = UavEnergyModel.air_density
+    rotor_radius: float = UavEnergyModel.rotor_radius
+    rotor_disc_area: float = UavEnergyModel.rotor_disc_area
+    blade_angular_velocity: float = UavEnergyModel.blade_angular_velocity
+    rotor_solidity: float = UavEnergyModel.rotor_solidity
+    profile_drag: float = UavEnergyModel.profile_drag
+    induced_correction: float = UavEnergyModel.induced_correction
+    fuselage_drag_ratio: float = UavEnergyModel.fuselage_drag_ratio
 
 
 class InstanceSpec(StrictModel):
