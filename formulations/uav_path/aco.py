@@ -89,7 +89,7 @@ def ant_colony(d: np.ndarray, *, seed: int, iterations: int, stop: Any, ants: in
             best_len, best = float(lengths[k]), tours[k].tolist()
         b = np.asarray(best)
         nb = np.roll(b, -1)
-        tau[b, nb] = (1 - rho) * tau[b, nb] + rho / best_len
+        tau[b, nb] = (1 - rho) * tau[b, nb] + rho / max(best_len, 1e-12)  # all points may coincide
         tau[nb, b] = tau[b, nb]
     return best, done
 

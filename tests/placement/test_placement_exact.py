@@ -161,7 +161,6 @@ def test_movable_tasks_milp_equals_brute_force(size: int, seed: int) -> None:
         h = P.solve(inst, method, time_limit=5, seed=seed)
         assert h.status is Status.FEASIBLE and h.bound is None
         assert h.objective >= want - 1e-9 * max(1.0, want)
-        assert h.objective <= fixed.objective + 1e-9 or method == "dpso"
 
 
 def test_movable_tasks_gain_and_exact_fixed_site_methods_decline() -> None:

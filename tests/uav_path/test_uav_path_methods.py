@@ -176,3 +176,15 @@ def test_demo_matches_expected() -> None:
         res = up.solve(loaded.instance, up.DEFAULT_METHOD, time_limit=30)
         assert res.status is Status.OPTIMAL
         assert res.objective == pytest.approx(loaded.expected, rel=1e-6)
+
+
+def test_every_method_survives_coincident_points() -> None:
+    """All hovering points on the base (found by hypothesis: ACO divided by a zero length)."""
+    data = {"base": [0.0, 0.0], "points": [[0.0, 0.0]] * 3,
+            "devices": [{"id": f"d{k}", "position": [0.0, 0.0], "data_bits": 1e6 * (k + 1),
+                         "rate": 1e6} for k in range(3)]}
+    inst = up.Instance.from_dict(data)
+    for method in up.METHODS:
+        res = up.solve(inst, method, time_limit=5, seed=0)
+        assert res.status.has_solution, (method, res.message)
+        assert up.verify(inst, res.solution) == []
