@@ -142,3 +142,11 @@ def test_ctrl_c_returns_the_incumbent() -> None:
     assert body["limit"] == "interrupted" and body["status"] == "feasible"
     assert body["runtime"] < 30
     assert "interrupted" in errs
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_solve_plot_writes_a_picture(tmp_path: Path, name: str) -> None:
+    png = tmp_path / "plan.png"
+    res = run("solve", str(INSTANCES / name / "demo.json"), "--plot", str(png))
+    assert res.exit_code == 0, res.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
