@@ -183,7 +183,7 @@ def _child(run: Run, conn: Any) -> None:
 #: imported once by the fork server, so each run's child starts warm (solver libraries
 #: take about a second to import; a sweep has hundreds of runs)
 PRELOAD = ["edgeopt_solve", "edgeopt_solve.protocol", "numpy", "scipy", "highspy",
-           "ortools.sat.python.cp_model"]
+           "ortools.sat.python.cp_model", "pyomo.environ", "cvxpy"]
 
 
 def _context(formulation: str | None = None) -> Any:

@@ -25,7 +25,11 @@ def sweep(formulation: str, sizes: Sequence[int], seeds: Sequence[int],
           methods: Sequence[str] | None = None, *, time_limit: float | None = 10.0,
           results: str | Path | None = None, workers: int = 2,
           scheduler: str | None = None) -> list[dict[str, Any]]:
-    """Run every (generated instance, method, seed) and return the finalised rows."""
+    """Run every (generated instance, method, seed); return the finalised rows of this sweep.
+
+    A results file reused across sweeps keeps every row (and a restarted sweep skips
+    those already there); only the rows of the runs asked for here are returned.
+    """
     module = registry.get(formulation)
     names = list(methods or module.METHODS)
     runs = [batch.Run(formulation, m, s, time_limit, size=n)
@@ -33,4 +37,5 @@ def sweep(formulation: str, sizes: Sequence[int], seeds: Sequence[int],
     if results is None:
         results = Path(tempfile.mkdtemp(prefix="edgeopt-")) / f"{formulation}.csv"
     batch.run_sweep(runs, results, workers=workers, scheduler=scheduler)
-    return batch.finalize(results)
+    wanted = {run.key for run in runs}
+    return [row for row in batch.finalize(results) if row["key"] in wanted]
