@@ -1,0 +1,628 @@
+"""Write ``notebooks/<name>.ipynb`` in the common shape (outputs are never committed).
+
+Usage::
+
+    python notebooks/make_notebooks.py            # every notebook below
+    python notebooks/make_notebooks.py lavea      # only these
+
+Every formulation notebook has the same cells (see ``notebooks/README.md``):
+
+1. title and what the notebook shows;
+2. parameters: small sizes by default, the full study with ``EDGEOPT_FULL=1``
+   (:func:`edgeopt_solve.experiments.scale`);
+3. the sweep through the batch runner (:func:`edgeopt_solve.experiments.sweep`) and a
+   per-method summary table;
+4. heuristic-to-optimal gap distributions and runtime scaling (log-log);
+5. the formulation's own picture(s) (``PICTURES[name]`` below).
+
+A formulation that lands later adds one :class:`Spec` to ``NOTEBOOKS`` (and, if it has a
+picture beyond ``module.plot``, its cells to ``PICTURES``), runs this script, and adds
+nothing to the tests: ``tests/test_notebooks.py`` executes every ``*.ipynb`` here.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat as nbf
+
+HERE = Path(__file__).resolve().parent
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What varies between formulation notebooks."""
+
+    name: str
+    title: str
+    intro: str
+    methods: list[str]               # swept in the small run (exact method first)
+    small_sizes: list[int]
+    full_sizes: list[int]
+    size_unit: str                   # what ``generate(size, seed)`` counts
+    objective_unit: str              # for the summary table
+    full_methods: list[str] = field(default_factory=list)  # added when EDGEOPT_FULL=1
+    small_seeds: int = 2
+    full_seeds: int = 10
+    small_time_limit: float = 10.0
+    full_time_limit: float = 60.0
+
+
+HEAD = '''import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import formulations
+from edgeopt_solve import registry
+from edgeopt_solve.experiments import scale, sweep
+from edgeopt_solve.plots import gap_distribution, runtime_scaling, status_counts
+
+NAME = {name!r}
+module = registry.get(NAME)
+INSTANCES = Path(formulations.__file__).resolve().parents[1] / "instances" / NAME
+
+# Small when the test suite executes this notebook; EDGEOPT_FULL=1 runs the full study.
+FULL = os.environ.get("EDGEOPT_FULL") == "1"
+SIZES = scale({small_sizes!r}, {full_sizes!r})  # {size_unit}
+SEEDS = scale(range({small_seeds}), range({full_seeds}))
+METHODS = {methods!r}{full_methods}
+TIME_LIMIT = {full_time_limit!r} if FULL else {small_time_limit!r}  # seconds per run
+# Set EDGEOPT_RESULTS=<dir> to keep the results file: a restarted sweep skips done runs.
+RESULTS = (Path(os.environ["EDGEOPT_RESULTS"]) / f"{{NAME}}.csv"
+           if os.environ.get("EDGEOPT_RESULTS") else None)
+SIZE_LABEL = "instance size ({size_unit})"
+OBJECTIVE_UNIT = {objective_unit!r}
+'''
+
+SWEEP = '''rows = sweep(NAME, SIZES, SEEDS, METHODS, time_limit=TIME_LIMIT, results=RESULTS)
+rows = [r for r in rows if r["method"] in METHODS and r["size"] in SIZES and r["seed"] in SEEDS]
+assert len(rows) == len(SIZES) * len(SEEDS) * len(METHODS), len(rows)
+failed = [r for r in rows if r["error"]]
+for r in failed:
+    print(f"FAILED {r['instance']} {r['method']}: {r['error']}")
+assert FULL or not failed, failed[:3]  # the full study reports failures and goes on
+rows = [r for r in rows if not r["error"]]
+
+
+def summary(rows, methods):
+    """One line per method: runs, statuses, gap to the best bound (%), runtime (s)."""
+    print(f"{'method':>16} {'runs':>5} {'median gap %':>13} {'max gap %':>10} "
+          f"{'median s':>9}  statuses")
+    counts = status_counts(rows)
+    for m in methods:
+        mine = [r for r in rows if r["method"] == m]
+        gaps = [100 * r["gap_to_best"] for r in mine if r["gap_to_best"] is not None]
+        times = [r["runtime"] for r in mine if r["runtime"] is not None]
+        med = f"{np.median(gaps):13.3f}" if gaps else f"{'-':>13}"
+        worst = f"{max(gaps):10.3f}" if gaps else f"{'-':>10}"
+        print(f"{m:>16} {len(mine):5d} {med} {worst} {np.median(times):9.4f}  {counts.get(m, {})}")
+
+
+print(f"{len(rows)} runs of {NAME}: sizes {SIZES}, seeds {list(SEEDS)}, "
+      f"time limit {TIME_LIMIT} s; objective in {OBJECTIVE_UNIT}")
+summary(rows, METHODS)
+'''
+
+PLOTS = '''fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.5))
+gap_distribution(rows, ax1, methods=METHODS)
+ax1.tick_params(axis="x", labelrotation=30)
+runtime_scaling(rows, ax2)
+ax2.set_xlabel(SIZE_LABEL)
+ax2.xaxis.set_minor_locator(plt.NullLocator())
+ax2.set_xticks(SIZES, [str(n) for n in SIZES])
+fig.suptitle(f"{NAME}: {len(rows)} runs through the batch runner")
+fig.tight_layout()
+'''
+
+SWEEP_MD = """## Heuristics against the optimum
+
+Every row comes from the batch runner (`edgeopt_solve.batch`, one process per run, the
+same code as `edgeopt-solve batch`). The gap of a run is measured against the best bound
+known for its instance (a proven optimum when an exact method finished)."""
+
+PLOTS_MD = """Left: gap to the best bound per method (box: quartiles, triangle: mean). Right: median
+runtime against instance size, log-log; an exact method's curve bends up where its
+worst case starts to show, a heuristic's stays flat or polynomial. Each run is timed in a
+fresh process, so at the small default sizes a method's runtime is dominated by importing
+its solver library (OR-Tools, HiGHS, Pyomo, CVXPY: up to a few seconds); the full-size
+study shows the scaling itself."""
+
+
+# ---------------------------------------------------------------------------------------
+# The formulations' own pictures: list of (markdown, code) cells per notebook.
+# ---------------------------------------------------------------------------------------
+
+PICTURES: dict[str, list[tuple[str, str]]] = {}
+
+PICTURES["lavea"] = [("""## The schedule as a Gantt chart
+
+One random instance, scheduled by the exact CP-SAT model and by LAVEA's shortest
+scheduling latency first (SSLF) placement. Rows: each edge server's upload link and CPU,
+then the clients (tasks run locally); bars are labelled with the task index.""",
+'''inst = module.generate(8, 1)
+fig, axes = plt.subplots(2, 1, figsize=(11, 7), sharex=True)
+for ax, method in zip(axes, ["cpsat", "sslf"], strict=True):
+    res = module.solve(inst, method, time_limit=TIME_LIMIT, seed=0)
+    assert res.solution is not None, res.summary()
+    module.plot(inst, res.solution, ax)
+    ax.set_ylabel("resource")
+    ax.set_title(f"{method} ({res.status.value}): {inst.objective} = {res.objective:.3f} s")
+axes[-1].set_xlabel("time (s)")
+fig.tight_layout()
+''')]
+
+PICTURES["partition"] = [("""## An optimal plan
+
+AlexNet on phone / edge / cloud (`instances/partition/demo.json`, Neurosurgeon's LTE
+uplink): each layer's latency on the tier it runs on, coloured by tier; dotted lines mark
+the cuts.""",
+'''from edgeopt_solve import io as files
+from formulations.partition.parametric import plan_table, with_bandwidth
+
+inst = files.load(INSTANCES / "demo.json").instance
+res = module.solve(inst, "mincut", time_limit=TIME_LIMIT)
+print(res.summary())
+fig, ax = plt.subplots(figsize=(11, 4))
+module.plot(inst, res.solution, ax)
+ax.set_title(f"optimal plan at {inst.links[0].bandwidth / 1e6:.2f} Mbit/s uplink: "
+             f"{inst.objective} {res.objective * 1e3:.1f} ms")
+fig.tight_layout()
+'''), ("""## Latency against bandwidth, with its breakpoints
+
+The `parametric` method traces the optimal plan over the uplink bandwidth (Eisner and
+Severance's envelope of the plans' cost lines `A + B / bandwidth`). The envelope is that of
+the cost lines alone, so it is drawn for the model without the phone's memory limit
+(Neurosurgeon's setting). Thin dotted lines: the cost of each optimal plan at every
+bandwidth; thick line: the optimum (their lower envelope); dashed verticals: the
+breakpoints where the optimal plan changes; dots: an independent `mincut` solve at that
+bandwidth, which must lie on the envelope; crosses: the optimum with the phone's memory
+limit (`milp`, the general exact model), above the envelope where the limit binds.""",
+'''LOW, HIGH = 1e5, 1e10  # bit/s
+data = inst.to_dict()
+data["tiers"] = [{k: v for k, v in t.items() if k != "memory"} for t in data["tiers"]]
+free = module.Instance.from_dict(data)  # the same system without memory limits
+table = plan_table(free, link=0, low=LOW, high=HIGH)
+
+
+def describe(plan):
+    return ", ".join(f"{t.name} {plan.count(k)}" for k, t in enumerate(inst.tiers) if plan.count(k))
+
+
+print(f"{len(table.plans)} optimal plans, breakpoints (Mbit/s):")
+uppers = [*table.bandwidths[1:], HIGH]
+for lo, hi, plan in zip(table.bandwidths, uppers, table.plans, strict=True):
+    print(f"  [{lo / 1e6:10.4f}, {hi / 1e6:10.4f})  layers per tier: {describe(plan)}")
+
+bw = np.geomspace(LOW, HIGH, 400)
+fig, ax = plt.subplots(figsize=(11, 5))
+for k, (plan, (a, b)) in enumerate(zip(table.plans, table.lines, strict=True)):
+    ax.plot(bw / 1e6, a + b / bw, ls=":", lw=1.2, color=f"C{k}", label=describe(plan))
+ax.plot(bw / 1e6, [table.cost(x) for x in bw], color="k", lw=2.5, alpha=0.6,
+        label="optimum (lower envelope)")
+for x in table.bandwidths[1:]:
+    ax.axvline(x / 1e6, color="grey", ls="--", lw=1)
+checks = np.geomspace(LOW, HIGH, 11)
+free_opt = [module.solve(with_bandwidth(free, 0, x), "mincut").objective for x in checks]
+assert np.allclose(free_opt, [table.cost(x) for x in checks], rtol=1e-6), free_opt
+ax.plot(checks / 1e6, free_opt, "o", color="k", label="mincut at that bandwidth")
+limited = [module.solve(with_bandwidth(inst, 0, x), "milp", time_limit=TIME_LIMIT) for x in checks]
+assert all(r.status.value == "optimal" for r in limited), [r.summary() for r in limited]
+assert all(r.objective >= f * (1 - 1e-6) for r, f in zip(limited, free_opt, strict=True))
+ax.plot(checks / 1e6, [r.objective for r in limited], "x", color="tab:red", ms=9, mew=2,
+        label="optimum with the phone's memory limit (milp)")
+ax.axvline(inst.links[0].bandwidth / 1e6, color="tab:red", lw=1, label="instance's uplink")
+ax.set_xscale("log")
+ax.set_yscale("log")
+ax.set_xlabel("uplink bandwidth (Mbit/s)")
+ax.set_ylabel("end-to-end latency (s)")
+ax.set_title("Optimal latency against uplink bandwidth (AlexNet, phone / edge / cloud)")
+ax.legend(fontsize="small")
+ax.grid(alpha=0.3, which="both")
+fig.tight_layout()
+''')]
+
+PICTURES["fl_energy"] = [("""## One allocation
+
+Yang et al.'s set-up with 10 devices: bandwidth per device (bars) and its transmit power
+and CPU frequency as fractions of their maxima.""",
+'''inst = module.yang_instance(n=10, seed=0)
+res = module.solve(inst, "fast", time_limit=TIME_LIMIT)
+print(res.summary())
+fig, ax = plt.subplots(figsize=(10, 4))
+module.plot(inst, res.solution, ax)
+fig.tight_layout()
+'''), ("""## Energy against the deadline, against the baselines
+
+The total energy of the optimum (`fast`) and of the paper's baselines as the training
+deadline `T` varies; deadlines a method cannot meet are left out of its curve.""",
+'''import dataclasses
+
+BASELINES = ["fast", "equal-bandwidth", "max-frequency", "fixed-eta"]
+DEADLINES = np.geomspace(0.25, 8.0, scale([6], [25])[0]) * inst.deadline  # s
+curves = {m: ([], []) for m in BASELINES}
+for T in DEADLINES:
+    at_t = dataclasses.replace(inst, deadline=float(T))
+    for m in BASELINES:
+        r = module.solve(at_t, m, time_limit=TIME_LIMIT)
+        if r.objective is not None:
+            curves[m][0].append(T)
+            curves[m][1].append(r.objective)
+best = dict(zip(*curves["fast"], strict=True))
+for m in BASELINES[1:]:  # no baseline beats the optimum
+    assert all(e >= best[t] * (1 - 1e-6) for t, e in zip(*curves[m], strict=True) if t in best), m
+
+fig, ax = plt.subplots(figsize=(10, 5))
+for m in BASELINES:
+    ax.plot(*curves[m], marker="o", ms=4, label=m, lw=2.5 if m == "fast" else 1.2)
+ax.set_xscale("log")
+ax.set_yscale("log")
+ax.set_xlabel("training deadline T (s)")
+ax.set_ylabel("total energy (J)")
+ax.set_title(f"FL energy against the deadline ({inst.n} devices)")
+ax.legend()
+ax.grid(alpha=0.3, which="both")
+fig.tight_layout()
+''')]
+
+PICTURES["client_selection"] = [("""## One round, exact against FedCS
+
+`instances/client_selection/fedcs_counterexample.json`: three clients where the FedCS
+greedy stops at two and the optimum fits all three. Grey: model download; blue: local
+update; orange: upload on the shared channel; dashed: the deadline.""",
+'''from edgeopt_solve import io as files
+
+inst = files.load(INSTANCES / "fedcs_counterexample.json").instance
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.5), sharex=True)
+for ax, method in zip(axes, ["exact", "fedcs"], strict=True):
+    res = module.solve(inst, method, time_limit=TIME_LIMIT)
+    module.plot(inst, res.solution, ax)
+    ax.set_ylabel("client")
+    ax.set_title(f"{method}: {res.objective:g} of {len(inst.clients)} clients")
+fig.tight_layout()
+'''), ("""## FedCS shortfall over random instances
+
+How many clients the FedCS greedy selects fewer than the optimum (`exact`), over random
+instances of several sizes.""",
+'''N_INSTANCES = scale([120], [2000])[0]
+SHORTFALL_SIZES = scale([10, 20, 40], [10, 20, 50, 100, 200])
+shortfall = {n: [] for n in SHORTFALL_SIZES}
+for k in range(N_INSTANCES):
+    n = SHORTFALL_SIZES[k % len(SHORTFALL_SIZES)]
+    inst = module.generate(n, 1000 + k)
+    opt = module.solve(inst, "exact", time_limit=TIME_LIMIT)
+    greedy = module.solve(inst, "fedcs", time_limit=TIME_LIMIT)
+    assert greedy.objective <= opt.objective + 1e-9
+    shortfall[n].append(opt.objective - greedy.objective)
+
+top = int(max(max(v) for v in shortfall.values()))
+bins = np.arange(-0.5, top + 1.5, 1.0)
+fig, ax = plt.subplots(figsize=(9, 4.5))
+ax.hist([shortfall[n] for n in SHORTFALL_SIZES], bins=bins, stacked=True,
+        label=[f"{n} clients" for n in SHORTFALL_SIZES])
+ax.set_xticks(range(top + 1))
+ax.set_xlabel("FedCS shortfall: optimum minus FedCS (clients selected)")
+ax.set_ylabel("instances")
+ax.set_title(f"FedCS against the optimum on {N_INSTANCES} random instances")
+ax.legend()
+fig.tight_layout()
+for n in SHORTFALL_SIZES:
+    v = np.array(shortfall[n])
+    print(f"{n:4d} clients: FedCS optimal on {np.mean(v == 0):6.1%}, mean shortfall {v.mean():.3f}")
+''')]
+
+PICTURES["uav_path"] = [("""## The tour map: cluster heads and speeds
+
+Devices are clustered into the fewest hovering points that cover them (`cover_points`, a
+set-cover MILP: the cluster heads), the tour over the heads is solved exactly, and the
+per-leg speeds follow the fair speed control (slower over clusters with more devices)
+under a flight-energy budget 20% above the least flight energy such speeds allow. Leg
+colour: speed; numbers: devices served at each head. Right: data collected in flight as the
+budget grows (more energy buys slower legs, so longer contact).""",
+'''from matplotlib.collections import LineCollection
+
+from formulations.uav_path.clustering import cover_points
+from formulations.uav_path.evaluate import hover_times, leg_lengths
+from formulations.uav_path.speed_control import fair_speeds, speed_bits_table
+
+BUDGET_FACTOR = 1.2
+area = module.generate(12, 1)
+heads, cover_status = cover_points(area, time_limit=TIME_LIMIT)
+res = module.solve(heads, "exact", time_limit=TIME_LIMIT)
+print(f"{len(area.devices)} devices -> {heads.n} cluster heads ({cover_status.value}); "
+      + res.summary())
+tour = res.solution
+hover_energy = heads.energy_model.hover_power * sum(hover_times(heads))
+cruise_flight = res.objective - hover_energy  # J, every leg at the cruise speed
+least = fair_speeds(heads, tour, 0.0).energy  # J, the least flight energy of fair speeds
+ctrl = fair_speeds(heads, tour, BUDGET_FACTOR * least)
+assert ctrl.feasible, ctrl
+planned = module.Solution(tour.tour, ctrl.speeds)
+assert module.verify(heads, planned) == [], module.verify(heads, planned)
+
+fig, (ax, ax2) = plt.subplots(1, 2, figsize=(14, 6), gridspec_kw={"width_ratios": [3, 2]})
+module.plot(heads, planned, ax)
+nodes = [heads.base, *(heads.points[j] for j in tour.tour), heads.base]
+segments = [[nodes[k], nodes[k + 1]] for k in range(len(nodes) - 1)]
+lines = LineCollection(segments, array=np.array(ctrl.speeds), cmap="plasma", linewidths=3)
+ax.add_collection(lines)
+fig.colorbar(lines, ax=ax, label="leg speed (m/s)")
+served = [0] * heads.n
+for dev in heads.devices:
+    d2 = [(dev.position[0] - p[0]) ** 2 + (dev.position[1] - p[1]) ** 2 for p in heads.points]
+    served[int(np.argmin(d2))] += 1
+for j, p in enumerate(heads.points):
+    ax.annotate(str(served[j]), p, textcoords="offset points", xytext=(5, 5), fontsize=8)
+ax.set_title(f"tour over {heads.n} cluster heads, {sum(leg_lengths(heads, planned)) / 1e3:.2f} km")
+
+budgets = np.linspace(1.0, 3.0, scale([12], [40])[0]) * least
+table = speed_bits_table(heads, tour, list(budgets))
+feasible = [(b, bits) for b, c, bits, _e in table if np.isfinite(c)]
+ax2.plot([b / 1e3 for b, _ in feasible], [bits / 1e6 for _, bits in feasible], marker="o")
+ax2.axvline(cruise_flight / 1e3, color="grey", ls="--", label="every leg at cruise speed")
+ax2.axvline(ctrl.energy / 1e3, color="tab:red", ls=":", label="the plan on the map")
+ax2.set_xlabel("flight energy budget (kJ)")
+ax2.set_ylabel("data collected in flight (Mbit)")
+ax2.set_title("Fair speed control: data against energy")
+ax2.legend(fontsize="small")
+ax2.grid(alpha=0.3)
+fig.tight_layout()
+''')]
+
+PICTURES["placement"] = [("""## The assignment as a heat map
+
+Cost of caching each block on each server (colour; the last row is the cost of leaving the
+block unplaced, served from the cloud, where allowed). Squares: the optimum (`milp`);
+crosses: the regret greedy.""",
+'''inst = module.generate(40, 1)
+best = module.solve(inst, "milp", time_limit=TIME_LIMIT)
+greedy = module.solve(inst, "greedy", time_limit=TIME_LIMIT)
+print(best.summary())
+print(greedy.summary())
+n_blocks = len(inst.penalty)
+rows_ = [list(r) for r in inst.cost]
+labels = [f"server {i}" for i in range(inst.m)]
+has_cloud = any(p is not None for p in inst.penalty)
+if has_cloud:
+    rows_.append([np.nan if p is None else p for p in inst.penalty])
+    labels.append("unplaced")
+grid = np.array(rows_, dtype=float)
+
+
+def row_of(i):
+    return inst.m if i is None else i
+
+
+fig, (ax, ax2) = plt.subplots(2, 1, figsize=(13, 8), gridspec_kw={"height_ratios": [3, 2]})
+from matplotlib.colors import PowerNorm
+
+im = ax.imshow(grid, aspect="auto", cmap="viridis", interpolation="nearest",
+               norm=PowerNorm(gamma=0.4, vmin=0.0, vmax=float(np.nanmax(grid))))
+fig.colorbar(im, ax=ax, label="cost of the block there (s, power scale)")
+ax.plot(range(n_blocks), [row_of(i) for i in best.solution.assignment], "s", mfc="none",
+        mec="red", ms=9, mew=2, label=f"milp ({best.objective:.3f} s)")
+ax.plot(range(n_blocks), [row_of(i) for i in greedy.solution.assignment], "x", color="white",
+        ms=7, mew=2, label=f"greedy ({greedy.objective:.3f} s)")
+ax.set_yticks(range(len(labels)), labels)
+ax.set_xlabel("data block")
+ax.set_ylabel("where it is cached")
+ax.set_title("Placement: cost matrix and chosen servers", pad=28)
+ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize="small")
+module.plot(inst, best.solution, ax2)
+ax2.set_title("storage used by the optimum against capacity (red)")
+fig.tight_layout()
+''')]
+
+
+NOTEBOOKS: list[Spec] = [
+    Spec("lavea", "LAVEA: offloaded video-analytics scheduling",
+         "Tasks offloaded to edge servers (upload, then compute: a two-machine flow shop per "
+         "server) or run locally. Exact CP-SAT against LAVEA's placement rules (STTF, SQLF, "
+         "SSLF), the best dispatching rule and insertion local search.",
+         ["cpsat", "sttf", "sqlf", "sslf", "dispatch", "local_search"],
+         [4, 8, 12], [5, 10, 20, 40, 80], "tasks", "s", full_methods=["milp", "fifo", "local"]),
+    Spec("partition", "DNN partitioning across device, edge and cloud",
+         "Where each layer of a DNN runs. The exact layered min cut against Neurosurgeon's "
+         "single split, JointDNN's shortest path, DADS heavy-load and Edgent.",
+         ["mincut", "neurosurgeon", "jointdnn", "dads_heavy"],
+         [6, 12, 24], [8, 16, 32, 64, 128, 256], "DNN layers",
+         "s or J (the objective cycles with the seed)",
+         full_methods=["milp", "dads", "edgent"]),
+    Spec("fl_energy", "Energy-efficient federated learning (Yang et al. 2021)",
+         "Bandwidth, power, CPU frequency and local accuracy of every device, to minimise "
+         "total energy within a training deadline. Exact `fast` against the paper's "
+         "baselines.",
+         ["fast", "equal-bandwidth", "max-frequency", "fixed-eta"],
+         [5, 10, 20], [10, 20, 50, 100, 200], "devices", "J", full_methods=["cvxpy"]),
+    Spec("client_selection", "FL client selection: FedCS against the optimum",
+         "Which clients fit in one federated-learning round before the deadline. The exact "
+         "polynomial method and the MILP against the FedCS greedy (Nishio & Yonetani 2019).",
+         ["exact", "fedcs", "milp", "greedy"],
+         [10, 20, 40], [10, 20, 50, 100, 200, 500], "clients", "clients (or weight)",
+         full_methods=["dp"]),
+    Spec("uav_path", "UAV data-collection tours",
+         "The UAV's tour over hovering points (energy of the rotary-wing model). Exact TSP "
+         "MILP against ILS, nearest neighbour + 2-opt, ant colony and OR-Tools routing.",
+         ["exact", "ils", "aco", "nn-2opt"],
+         [6, 12, 24], [10, 20, 40, 80, 160], "hovering points", "J", full_methods=["routing"]),
+    Spec("placement", "Edge data placement",
+         "Which edge server caches each data block (a generalized assignment problem). "
+         "Exact MILP against the regret greedy, tabu search, discrete PSO and MIP-based LNS.",
+         ["milp", "greedy", "tabu", "dpso", "lns"],
+         [6, 12, 24], [10, 20, 40, 80, 160], "data blocks", "s", full_methods=["cpsat"]),
+]
+
+
+def formulation_notebook(spec: Spec) -> nbf.NotebookNode:
+    """The notebook of one formulation."""
+    extra = f" + ([] if not FULL else {spec.full_methods!r})" if spec.full_methods else ""
+    head = HEAD.format(name=spec.name, small_sizes=spec.small_sizes,
+                       full_sizes=spec.full_sizes, size_unit=spec.size_unit,
+                       small_seeds=spec.small_seeds, full_seeds=spec.full_seeds,
+                       methods=spec.methods, full_methods=extra,
+                       small_time_limit=spec.small_time_limit,
+                       full_time_limit=spec.full_time_limit,
+                       objective_unit=spec.objective_unit)
+    intro = (f"# {spec.title}\n\n{spec.intro}\n\nThe test suite runs this notebook small "
+             "(`tests/test_notebooks.py`); `EDGEOPT_FULL=1 jupyter nbconvert --execute "
+             f"--to notebook notebooks/{spec.name}.ipynb` runs the full-size study. "
+             "Generated by `notebooks/make_notebooks.py`; edit that, not this file.")
+    cells = [nbf.v4.new_markdown_cell(intro), _code(head, parameters=True),
+             nbf.v4.new_markdown_cell(SWEEP_MD), _code(SWEEP),
+             nbf.v4.new_markdown_cell(PLOTS_MD), _code(PLOTS)]
+    for md, code in PICTURES.get(spec.name, []):
+        cells += [nbf.v4.new_markdown_cell(md), _code(code)]
+    return _notebook(cells)
+
+
+OVERVIEW_INTRO = """# Overview: every formulation, heuristics against the optimum
+
+One small sweep per registered formulation (its default exact method and every
+heuristic), through the batch runner, on the same sizes. A formulation that lands later
+appears here without any change. `EDGEOPT_FULL=1` runs the full study."""
+
+OVERVIEW_HEAD = '''import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from edgeopt_solve import registry
+from edgeopt_solve.experiments import scale, sweep
+from edgeopt_solve.plots import gap_distribution
+
+FULL = os.environ.get("EDGEOPT_FULL") == "1"
+NAMES = registry.names()
+SIZES = scale([10], [8, 16, 32])  # generate(size, seed); size counts items of each model
+SEEDS = scale(range(2), range(10))
+TIME_LIMIT = 30.0 if FULL else 10.0  # seconds per run
+# Set EDGEOPT_RESULTS=<dir> to keep the results files: a restarted sweep skips done runs.
+RESULTS = Path(os.environ["EDGEOPT_RESULTS"]) if os.environ.get("EDGEOPT_RESULTS") else None
+
+
+def methods_of(module):
+    """The default (exact) method first, then every heuristic."""
+    heuristics = [m for m, spec in module.METHODS.items() if not spec.exact]
+    return [module.DEFAULT_METHOD, *[m for m in heuristics if m != module.DEFAULT_METHOD]]
+
+
+PLAN = {name: methods_of(registry.get(name)) for name in NAMES}
+for name, methods in PLAN.items():
+    print(f"{name:>18}: {', '.join(methods)}")
+'''
+
+OVERVIEW_SWEEP = '''rows = {}
+for name, methods in PLAN.items():
+    results = RESULTS / f"overview-{name}.csv" if RESULTS else None
+    rows[name] = [r for r in sweep(name, SIZES, SEEDS, methods, time_limit=TIME_LIMIT,
+                                   results=results)
+                  if r["method"] in methods and r["size"] in SIZES and r["seed"] in SEEDS]
+    failed = [r for r in rows[name] if r["error"]]
+    for r in failed:
+        print(f"FAILED {r['instance']} {r['method']}: {r['error']}")
+    assert FULL or not failed, failed[:3]  # the full study reports failures and goes on
+    rows[name] = [r for r in rows[name] if not r["error"]]
+print(f"{sum(map(len, rows.values()))} runs")
+print(f"{'formulation':>18} {'method':>16} {'median gap %':>13} {'max gap %':>10} {'median s':>9}")
+for name, methods in PLAN.items():
+    for m in methods:
+        mine = [r for r in rows[name] if r["method"] == m]
+        gaps = [100 * r["gap_to_best"] for r in mine if r["gap_to_best"] is not None]
+        t = np.median([r["runtime"] for r in mine if r["runtime"] is not None])
+        g = (f"{np.median(gaps):13.3f} {max(gaps):10.3f}" if gaps else f"{'-':>13} {'-':>10}")
+        print(f"{name:>18} {m:>16} {g} {t:9.4f}")
+'''
+
+OVERVIEW_GAPS = '''cols = 3
+fig, axes = plt.subplots(-(-len(NAMES) // cols), cols, figsize=(15, 4.2 * -(-len(NAMES) // cols)),
+                         squeeze=False)
+for ax, name in zip(axes.flat, NAMES):
+    gap_distribution(rows[name], ax, methods=PLAN[name])
+    ax.set_title(name)
+    ax.tick_params(axis="x", labelrotation=35, labelsize=8)
+for ax in list(axes.flat)[len(NAMES):]:
+    ax.set_visible(False)
+fig.suptitle("Gap to the best bound per method")
+fig.tight_layout()
+'''
+
+OVERVIEW_TRADEOFF = '''fig, ax = plt.subplots(figsize=(11, 6))
+markers = "osD^v<>pP*hX"
+for k, name in enumerate(NAMES):
+    for m in PLAN[name]:
+        mine = [r for r in rows[name] if r["method"] == m]
+        gaps = [100 * r["gap_to_best"] for r in mine if r["gap_to_best"] is not None]
+        times = [max(r["runtime"], 1e-6) for r in mine if r["runtime"] is not None]
+        if not gaps or not times:
+            continue
+        x, y = float(np.median(times)), float(np.mean(gaps))
+        ax.scatter(x, y, color=f"C{k}", marker=markers[k % len(markers)],
+                   label=name if m == PLAN[name][0] else None)
+        if y > 0.01:  # methods at the optimum are listed in the table above
+            ax.annotate(m, (x, y), fontsize=7, textcoords="offset points", xytext=(4, 2))
+ax.set_xscale("log")
+ax.set_yscale("symlog", linthresh=0.1)
+ax.set_ylim(bottom=-0.02)
+ax.set_xlabel("median runtime (s)")
+ax.set_ylabel("mean gap to the best bound (%, linear below 0.1)")
+ax.set_title("Quality against time, every formulation and method")
+ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+ax.grid(alpha=0.3, which="both")
+fig.tight_layout()
+'''
+
+
+def overview_notebook() -> nbf.NotebookNode:
+    """The overview notebook (every registered formulation)."""
+    cells = [nbf.v4.new_markdown_cell(OVERVIEW_INTRO), _code(OVERVIEW_HEAD, parameters=True),
+             nbf.v4.new_markdown_cell("## The sweeps"), _code(OVERVIEW_SWEEP),
+             nbf.v4.new_markdown_cell("## Gap distributions"), _code(OVERVIEW_GAPS),
+             nbf.v4.new_markdown_cell("## Quality against time\n\nOne point per method: median "
+                                      "runtime against mean gap (exact methods sit at the "
+                                      "bottom)."), _code(OVERVIEW_TRADEOFF)]
+    return _notebook(cells)
+
+
+def _code(source: str, *, parameters: bool = False) -> nbf.NotebookNode:
+    cell = nbf.v4.new_code_cell(source.strip("\n"))
+    if parameters:  # papermill-style: `papermill -p` can override these
+        cell.metadata["tags"] = ["parameters"]
+    return cell
+
+
+def _notebook(cells: list[nbf.NotebookNode]) -> nbf.NotebookNode:
+    nb = nbf.v4.new_notebook()
+    nb.cells = cells
+    for i, cell in enumerate(nb.cells):  # stable ids: regenerating changes nothing
+        cell["id"] = f"cell-{i}"
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def build_all() -> dict[str, nbf.NotebookNode]:
+    """Every notebook by file stem."""
+    out = {spec.name: formulation_notebook(spec) for spec in NOTEBOOKS}
+    out["overview"] = overview_notebook()
+    return out
+
+
+def main(argv: list[str]) -> int:
+    notebooks = build_all()
+    names = argv or list(notebooks)
+    unknown = sorted(set(names) - set(notebooks))
+    if unknown:
+        sys.stderr.write(f"unknown notebook(s): {', '.join(unknown)}\n")
+        return 2
+    for name in names:
+        nbf.write(notebooks[name], HERE / f"{name}.ipynb")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
