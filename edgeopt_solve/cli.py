@@ -338,6 +338,7 @@ def demo(time_limit: TimeOpt = 30.0, as_json: JsonOpt = False) -> None:
     """Solve the bundled demo instance of every formulation and print the table."""
     table = Table("formulation", "instance", "method", "status", "objective", "expected",
                   "time (s)", title="edgeopt demo")
+    table.columns[0].no_wrap = True
     payload, codes = [], []
     for name in registry.names():
         path = DEMO_DIR / name / "demo.json"
