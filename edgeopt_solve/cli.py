@@ -29,7 +29,8 @@ from edgeopt_solve.status import Status
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Optimization and scheduling solvers for edge intelligence.")
-out = Console(highlight=False, soft_wrap=True)
+# Tables keep a readable width when piped (rich would squeeze them to 80 columns).
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 132)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
@@ -338,7 +339,6 @@ def demo(time_limit: TimeOpt = 30.0, as_json: JsonOpt = False) -> None:
     """Solve the bundled demo instance of every formulation and print the table."""
     table = Table("formulation", "instance", "method", "status", "objective", "expected",
                   "time (s)", title="edgeopt demo")
-    table.columns[0].no_wrap = True
     payload, codes = [], []
     for name in registry.names():
         path = DEMO_DIR / name / "demo.json"
