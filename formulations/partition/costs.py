@@ -77,10 +77,13 @@ def has_side_constraints(inst: Instance) -> bool:
             or inst.device_energy_budget is not None or inst.latency_slo is not None)
 
 
-def placement_cost(inst: Instance, x: list[int] | tuple[int, ...], w: Weights) -> float:
-    """Weighted sum cost of a full placement ``x`` (union-of-routes transfer charging)."""
-    u_cost = unary(inst, w)
-    total = float(sum(u_cost[v, x[v]] for v in range(inst.n_layers)))
+def tensor_hops(inst: Instance, x: list[int] | tuple[int, ...]) -> list[tuple[float, set[Hop]]]:
+    """Each tensor's size and the set of link hops it crosses under placement ``x``.
+
+    The model input starts on ``inst.input_tier``; a layer's output goes from its tier to
+    the tiers of its readers (and back to the device when the result returns). A hop
+    shared by several readers carries the tensor once (union of routes).
+    """
     g = inst.graph
     tensors: list[tuple[float, int, set[int]]] = [
         (g.input_bytes, inst.input_tier, {x[v] for v in g.sources})]
@@ -89,8 +92,15 @@ def placement_cost(inst: Instance, x: list[int] | tuple[int, ...], w: Weights) -
         if inst.return_result and not g.successors[u]:
             readers.add(0)
         tensors.append((g.layers[u].output_bytes, x[u], readers))
-    for size, a, readers in tensors:
-        hops = {h for c in readers for h in inst.route(a, c)}
+    return [(size, {h for c in readers for h in inst.route(a, c)})
+            for size, a, readers in tensors]
+
+
+def placement_cost(inst: Instance, x: list[int] | tuple[int, ...], w: Weights) -> float:
+    """Weighted sum cost of a full placement ``x`` (union-of-routes transfer charging)."""
+    u_cost = unary(inst, w)
+    total = float(sum(u_cost[v, x[v]] for v in range(inst.n_layers)))
+    for size, hops in tensor_hops(inst, x):
         total += sum(hop_cost(h, size, w) for h in hops)
     return total
 
@@ -166,15 +176,7 @@ def stage_times(inst: Instance, x: list[int] | tuple[int, ...]) -> dict[str, flo
     out: dict[str, float] = {f"tier{k}": 0.0 for k in range(inst.n_tiers)}
     for v, k in enumerate(x):
         out[f"tier{k}"] += lat[k][v]
-    g = inst.graph
-    tensors: list[tuple[float, int, set[int]]] = [
-        (g.input_bytes, inst.input_tier, {x[v] for v in g.sources})]
-    for u in range(inst.n_layers):
-        readers = {x[v] for v in g.successors[u]}
-        if inst.return_result and not g.successors[u]:
-            readers.add(0)
-        tensors.append((g.layers[u].output_bytes, x[u], readers))
-    for size, a, readers in tensors:
-        for h in {h for c in readers for h in inst.route(a, c)}:
+    for size, hops in tensor_hops(inst, x):
+        for h in hops:
             out[h.stage] = out.get(h.stage, 0.0) + h.time(size)
     return out

@@ -121,6 +121,20 @@ def infeasible_output(msg: str) -> MethodOutput:
     return MethodOutput(Status.INFEASIBLE, message=msg)
 
 
+def highs_without_solution(run: Any, stats: dict[str, Any]) -> MethodOutput | None:
+    """The output for a HiGHS run that holds no placement (infeasible, or stopped early
+    before an incumbent), else ``None`` when there is a solution to read."""
+    if run.status is Status.INFEASIBLE:
+        return MethodOutput(Status.INFEASIBLE, message="HiGHS proved that no placement fits "
+                            "the storage capacities", backend="highs",
+                            solver_versions=run.versions, stats=stats)
+    if not run.status.has_solution:
+        return MethodOutput(run.status, limit=run.limit, backend="highs",
+                            solver_versions=run.versions, stats=stats,
+                            message=f"HiGHS: {run.native_status}")
+    return None
+
+
 def to_solution(g: Gap, assign: np.ndarray) -> Solution:
     """Pseudo-server index -> ``None``."""
     return Solution(tuple(None if int(a) >= g.m else int(a) for a in assign))

@@ -21,9 +21,15 @@ import numpy as np
 
 from edgeopt_solve.context import SolveContext
 from edgeopt_solve.protocol import MethodOutput
-from edgeopt_solve.status import Status
 
-from .core import Gap, gap_arrays, infeasibility, infeasible_output, to_solution
+from .core import (
+    Gap,
+    gap_arrays,
+    highs_without_solution,
+    infeasibility,
+    infeasible_output,
+    to_solution,
+)
 from .model import Instance
 
 
@@ -150,14 +156,9 @@ def milp(inst: Instance, ctx: SolveContext, *, start: np.ndarray | None = None,
     nodes = getattr(h.getInfo(), "mip_node_count", None)
     if nodes is not None:
         stats["nodes"] = int(nodes)
-    if run.status is Status.INFEASIBLE:
-        return MethodOutput(Status.INFEASIBLE, message="HiGHS proved that no placement fits "
-                            "the storage capacities", backend="highs",
-                            solver_versions=run.versions, stats=stats)
-    if not run.status.has_solution:
-        return MethodOutput(run.status, limit=run.limit, backend="highs",
-                            solver_versions=run.versions, stats=stats,
-                            message=f"HiGHS: {run.native_status}")
+    unsolved = highs_without_solution(run, stats)
+    if unsolved is not None:
+        return unsolved
     assign = assignment_from_x(read_x(h, layout))
     bound = run.bound
     if bound is not None and run.objective is not None:

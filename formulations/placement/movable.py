@@ -30,7 +30,7 @@ from edgeopt_solve.exceptions import InvalidOptionError
 from edgeopt_solve.protocol import MethodOutput
 from edgeopt_solve.status import Status
 
-from .core import infeasibility, infeasible_output
+from .core import highs_without_solution, infeasibility, infeasible_output
 from .model import Instance, Solution
 
 
@@ -188,14 +188,9 @@ def milp_gqap(inst: Instance, ctx: SolveContext) -> MethodOutput:
     run = run_highs(h, ctx)
     stats = {"variables": nc, "rows": len(rows), "native_status": run.native_status,
              "model": "linearised GQAP"}
-    if run.status is Status.INFEASIBLE:
-        return MethodOutput(Status.INFEASIBLE, message="HiGHS proved that no placement fits "
-                            "the storage capacities", backend="highs",
-                            solver_versions=run.versions, stats=stats)
-    if not run.status.has_solution:
-        return MethodOutput(run.status, limit=run.limit, backend="highs",
-                            solver_versions=run.versions, stats=stats,
-                            message=f"HiGHS: {run.native_status}")
+    unsolved = highs_without_solution(run, stats)
+    if unsolved is not None:
+        return unsolved
     v = np.asarray(h.getSolution().col_value)
     assign: list[int | None] = []
     for j in range(n):
