@@ -121,6 +121,20 @@ def infeasible_output(msg: str) -> MethodOutput:
     return MethodOutput(Status.INFEASIBLE, message=msg)
 
 
+def start_search(inst: Instance, ctx: SolveContext,
+                 method: str) -> tuple[Gap, SolveContext] | MethodOutput:
+    """The common start of the sum-objective searches (tabu, DPSO, LNS).
+
+    Returns the INFEASIBLE output when a certificate proves there is no placement,
+    otherwise the GAP arrays and the context with the verification margin taken off.
+    """
+    require_sum(inst, method)
+    reason = infeasibility(inst)
+    if reason:
+        return infeasible_output(reason)
+    return gap_arrays(inst), with_margin(ctx)
+
+
 def highs_without_solution(run: Any, stats: dict[str, Any]) -> MethodOutput | None:
     """The output for a HiGHS run that holds no placement (infeasible, or stopped early
     before an incumbent), else ``None`` when there is a solution to read."""

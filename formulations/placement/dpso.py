@@ -28,16 +28,12 @@ from edgeopt_solve.protocol import MethodOutput
 
 from .core import (
     finish,
-    gap_arrays,
-    infeasibility,
-    infeasible_output,
     is_feasible,
     local_search,
     lp_bound,
     repair,
-    require_sum,
+    start_search,
     total_cost,
-    with_margin,
 )
 from .greedy import construct
 from .model import Instance
@@ -48,12 +44,10 @@ def dpso(inst: Instance, ctx: SolveContext, *, particles: int = 20, iterations: 
          local_search_rounds: int = 3, patience: int = 30,
          bound: bool = True) -> MethodOutput:
     """Discrete PSO with crossover/mutation velocity and repair."""
-    require_sum(inst, "dpso")
-    reason = infeasibility(inst)
-    if reason:
-        return infeasible_output(reason)
-    g = gap_arrays(inst)
-    ctx = with_margin(ctx)
+    start = start_search(inst, ctx, "dpso")
+    if isinstance(start, MethodOutput):
+        return start
+    g, ctx = start
     n = g.n
     lb = lp_bound(inst, ctx)[0] if bound else None
     rng = np.random.default_rng(ctx.seed)

@@ -38,16 +38,12 @@ from edgeopt_solve.protocol import MethodOutput
 from .core import (
     Gap,
     finish,
-    gap_arrays,
-    infeasibility,
-    infeasible_output,
     is_feasible,
     local_search,
     lp_bound,
     repair,
-    require_sum,
+    start_search,
     total_cost,
-    with_margin,
 )
 from .exact_cpsat import cost_scale
 from .exact_milp import assignment_from_x
@@ -121,12 +117,10 @@ def lns(inst: Instance, ctx: SolveContext, *, max_rounds: int = 400, patience: i
         work: float = 0.05, start_blocks: int = 24, ts_iters: int = 150,
         ts_every: int = 4) -> MethodOutput:
     """CP-SAT large-neighbourhood search (see the module docstring)."""
-    require_sum(inst, "lns")
-    reason = infeasibility(inst)
-    if reason:
-        return infeasible_output(reason)
-    g = gap_arrays(inst)
-    ctx = with_margin(ctx)
+    start = start_search(inst, ctx, "lns")
+    if isinstance(start, MethodOutput):
+        return start
+    g, ctx = start
     lb, xlp = lp_bound(inst, ctx)
     rng = np.random.default_rng(ctx.seed)
     starts = [] if xlp is None else [repair(g, assignment_from_x(xlp))]

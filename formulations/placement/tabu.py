@@ -28,16 +28,12 @@ from .core import (
     INF,
     apply_swap,
     finish,
-    gap_arrays,
-    infeasibility,
-    infeasible_output,
     loads,
     lp_bound,
-    require_sum,
     shift_deltas,
+    start_search,
     swap_deltas,
     total_cost,
-    with_margin,
 )
 from .greedy import construct
 from .model import Instance
@@ -47,12 +43,10 @@ def tabu(inst: Instance, ctx: SolveContext, *, tenure: int | None = None,
          max_iters: int | None = None, patience: int | None = None,
          bound: bool = True) -> MethodOutput:
     """Shift/swap tabu search from the regret greedy start."""
-    require_sum(inst, "tabu")
-    reason = infeasibility(inst)
-    if reason:
-        return infeasible_output(reason)
-    g = gap_arrays(inst)
-    ctx = with_margin(ctx)
+    start = start_search(inst, ctx, "tabu")
+    if isinstance(start, MethodOutput):
+        return start
+    g, ctx = start
     n = g.n
     tenure = tenure or max(7, n // 10)
     max_iters = max_iters or 20 * n + 50
