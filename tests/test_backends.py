@@ -94,6 +94,24 @@ def test_cvxpy_chain_solves_and_maps_infeasible() -> None:
     assert run.status is Status.INFEASIBLE
 
 
+def test_cvxpy_time_limit_reaches_the_solver() -> None:
+    """A context almost out of time stops Clarabel (MaxTime) and no fallback runs after it."""
+    cp = convex.cvxpy_module()
+    rng = np.random.default_rng(0)
+    n = 400
+    x = cp.Variable(n)
+    a = rng.normal(size=(n, n))
+    problem = cp.Problem(cp.Minimize(cp.sum(cp.exp(a @ x / n)) + cp.norm(x, 2)))
+    ctx = SolveContext(time_limit=1e-3)
+    started = time.perf_counter()
+    run = convex.solve_cvxpy(problem, ctx)
+    assert time.perf_counter() - started < 5.0
+    assert run.status is Status.NO_SOLUTION and run.limit is Limit.TIME
+    assert run.backend == "clarabel"
+    unlimited = convex.solve_cvxpy(problem, SolveContext())
+    assert unlimited.status is Status.OPTIMAL
+
+
 def test_pyomo_highs_optimal_and_infeasible() -> None:
     import pyomo.environ as pyo
 

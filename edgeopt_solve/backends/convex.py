@@ -7,6 +7,7 @@ does better. FL energy terms span many decades, so callers scale units first.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,10 +23,13 @@ STATUS_MAP: dict[str, tuple[Status | None, Limit | None]] = {
     "optimal_inaccurate": (None, Limit.OTHER),
     "infeasible_inaccurate": (None, Limit.OTHER),
     "unbounded_inaccurate": (None, Limit.OTHER),
-    "user_limit": (None, Limit.TIME),
+    "user_limit": (Status.NO_SOLUTION, Limit.TIME),  # an interior iterate, not trusted
 }
 
 DEFAULT_CHAIN: tuple[str, ...] = ("CLARABEL", "SCS")
+
+#: The option through which each solver of the chain takes a wall-clock limit (seconds).
+TIME_LIMIT_OPTION: dict[str, str] = {"CLARABEL": "time_limit", "SCS": "time_limit_secs"}
 
 
 def cvxpy_module() -> Any:
@@ -39,7 +43,12 @@ def cvxpy_module() -> Any:
 
 def solve_cvxpy(problem: Any, ctx: SolveContext,
                 chain: Sequence[str] = DEFAULT_CHAIN, **solver_options: Any) -> SolverRun:
-    """Solve ``problem`` with the first solver of ``chain`` that answers accurately."""
+    """Solve ``problem`` with the first solver of ``chain`` that answers accurately.
+
+    The context's remaining time is passed to each solver as its own time-limit option
+    (unless the caller set it); a solver stopped by it maps to ``Limit.TIME``, and no
+    further solver of the chain is tried once the time is up.
+    """
     cp = cvxpy_module()
     installed = set(cp.installed_solvers())
     tried: list[str] = []
@@ -47,9 +56,17 @@ def solve_cvxpy(problem: Any, ctx: SolveContext,
     for name in chain:
         if name not in installed:
             continue
+        if tried and ctx.out_of_time():
+            break
         tried.append(name)
+        options = dict(solver_options)
+        remaining = ctx.remaining()
+        if remaining is not None and name in TIME_LIMIT_OPTION:
+            options.setdefault(TIME_LIMIT_OPTION[name], max(remaining, 1e-3))
         try:
-            problem.solve(solver=name, **solver_options)
+            with warnings.catch_warnings():  # inaccuracy is mapped to a status, not printed
+                warnings.simplefilter("ignore", UserWarning)
+                problem.solve(solver=name, **options)
         except cp.error.SolverError as exc:
             run = SolverRun(Status.ERROR, native_status=f"{name}: {exc}", backend=name.lower(),
                             versions=versions())
