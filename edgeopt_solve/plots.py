@@ -22,6 +22,11 @@ def gap_distribution(rows: Iterable[dict[str, Any]], ax: Any, *,
         if r.get("gap_to_best") is not None and (methods is None or r["method"] in methods):
             gaps[r["method"]].append(100 * float(r["gap_to_best"]))
     names = [m for m in (methods or sorted(gaps)) if gaps.get(m)]
+    if not names:
+        ax.text(0.5, 0.5, "no run has a gap to a bound", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+        return
     ax.boxplot([gaps[m] for m in names], tick_labels=names, showmeans=True)
     ax.set_ylabel("gap to best bound (%)")
     ax.set_xlabel("method")

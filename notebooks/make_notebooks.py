@@ -270,6 +270,46 @@ ax.grid(alpha=0.3, which="both")
 fig.tight_layout()
 ''')]
 
+PICTURES["fl_fedl"] = [("""## One allocation
+
+FEDL with 10 devices at the paper-like parameters: each device's CPU frequency and TDMA
+slot (the package's own picture).""",
+'''inst = module.paper_instance(n=10, seed=0)
+res = module.solve(inst, "fast", time_limit=TIME_LIMIT)
+print(res.summary())
+fig, ax = plt.subplots(figsize=(10, 4))
+module.plot(inst, res.solution, ax)
+fig.tight_layout()
+'''), ("""## The energy/time trade-off as kappa varies
+
+FEDL weighs energy against time with kappa (J/s). As in the paper's figures, a larger
+kappa buys a shorter round (higher frequencies, shorter slots) with more energy; the
+optimal local accuracy theta moves with it.""",
+'''import dataclasses
+
+KAPPAS = np.geomspace(0.01, 100.0, scale([7], [25])[0])
+rows = []
+for k in KAPPAS:
+    r = module.solve(dataclasses.replace(inst, kappa=float(k)), "fast", time_limit=TIME_LIMIT)
+    terms = module.round_terms(inst, r.solution)
+    rows.append((k, r.solution.theta, terms["E_cp"] + terms["E_co"], terms["T_cp"] + terms["T_co"]))
+kap, theta, energy, time_ = map(np.array, zip(*rows, strict=True))
+assert np.all(np.diff(energy) >= -1e-9 * energy[:-1])  # more weight on time: never less energy
+assert np.all(np.diff(time_) <= 1e-9 * time_[:-1])     # ... and never a longer round
+
+fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4))
+ax.loglog(kap, energy, "o-", label="energy per round (J, one local iteration)")
+ax.loglog(kap, time_, "s-", label="time per round (s, one local iteration)")
+ax.set_xlabel("kappa (J/s)")
+ax.legend(fontsize="small")
+ax.grid(alpha=0.3, which="both")
+ax2.semilogx(kap, theta, "o-")
+ax2.set_xlabel("kappa (J/s)")
+ax2.set_ylabel("optimal local accuracy theta")
+ax2.grid(alpha=0.3, which="both")
+fig.tight_layout()
+''')]
+
 PICTURES["client_selection"] = [("""## One round, exact against FedCS
 
 `instances/client_selection/fedcs_counterexample.json`: three clients where the FedCS
@@ -439,6 +479,11 @@ NOTEBOOKS: list[Spec] = [
          "baselines.",
          ["fast", "equal-bandwidth", "max-frequency", "fixed-eta"],
          [5, 10, 20], [10, 20, 50, 100, 200], "devices", "J", full_methods=["cvxpy"]),
+    Spec("fl_fedl", "FEDL: energy against time in federated learning (Tran et al. 2019)",
+         "CPU frequencies, TDMA upload slots and local accuracy minimising energy plus "
+         "kappa times time. Exact closed forms (`fast`) against common baselines.",
+         ["fast", "max-frequency", "max-power", "equal-time", "fixed-theta"],
+         [5, 10, 20], [10, 50, 200, 1000], "devices", "J", full_methods=["cvxpy"]),
     Spec("client_selection", "FL client selection: FedCS against the optimum",
          "Which clients fit in one federated-learning round before the deadline. The exact "
          "polynomial method and the MILP against the FedCS greedy (Nishio & Yonetani 2019).",
