@@ -33,21 +33,29 @@ positive = st.floats(0.05, 20.0)
 
 def polymatroid_min_power(rho: np.ndarray, h: np.ndarray,
                           u: np.ndarray | None = None) -> float | None:
-    """min sum q_k/h_k s.t. q(S) >= 2^rho(S) - 1 for every S (and q <= u), via CVXPY."""
-    import cvxpy as cp
+    """min sum q_k/h_k s.t. q(S) >= 2^rho(S) - 1 for every S (and q <= u): an LP (HiGHS).
+
+    Every subset is written out, so this shares nothing with the decoding-order formulas;
+    ``None`` when the caps make it infeasible.
+    """
+    from scipy.optimize import linprog
 
     n = len(rho)
-    q = cp.Variable(n, nonneg=True)
-    cons = [cp.sum(q[list(s)]) >= 2.0 ** float(np.sum(rho[list(s)])) - 1.0
-            for m in range(1, n + 1) for s in itertools.combinations(range(n), m)]
-    if u is not None:
-        cons.append(q <= u)
-    scale = float(np.max(h))  # objective near one: Clarabel's absolute gap is 1e-8
-    prob = cp.Problem(cp.Minimize(cp.sum(cp.multiply(scale / h, q))), cons)
-    prob.solve(solver="CLARABEL", tol_gap_abs=1e-11, tol_gap_rel=1e-11, tol_feas=1e-11)
-    if prob.status not in ("optimal", "optimal_inaccurate"):
+    rows, rhs = [], []
+    for m in range(1, n + 1):
+        for s in itertools.combinations(range(n), m):
+            row = np.zeros(n)
+            row[list(s)] = -1.0
+            rows.append(row)
+            rhs.append(-(2.0 ** float(np.sum(rho[list(s)])) - 1.0))
+    bounds = [(0.0, None if u is None else float(u[k])) for k in range(n)]
+    res = linprog(1.0 / h, A_ub=np.array(rows), b_ub=np.array(rhs), bounds=bounds,
+                  method="highs", options={"primal_feasibility_tolerance": 1e-10,
+                                           "dual_feasibility_tolerance": 1e-10})
+    if res.status == 2:
         return None
-    return float(prob.value) / scale
+    assert res.status == 0, res.message
+    return float(res.fun)
 
 
 def sic_power(rho: np.ndarray, h: np.ndarray, order: tuple[int, ...]) -> float:
