@@ -310,6 +310,47 @@ ax2.grid(alpha=0.3, which="both")
 fig.tight_layout()
 ''')]
 
+PICTURES["fl_uplink"] = [("""## One round on a NOMA uplink
+
+Ten devices compute, then upload together with successive interference cancellation;
+each bar is one device's computation then upload (the package's own picture).""",
+'''inst = module.mo_xu_instance(n=10, seed=0, access="noma")
+res = module.solve(inst, "fast", time_limit=TIME_LIMIT)
+print(res.summary())
+fig, ax = plt.subplots(figsize=(10, 4))
+module.plot(inst, res.solution, ax)
+fig.tight_layout()
+'''), ("""## TDMA against NOMA as the deadline grows
+
+Mo & Xu's qualitative result: the round's energy falls as the deadline grows, NOMA never
+needs more energy than TDMA, and just above the smallest deadline TDMA can meet, only NOMA
+is cheap (below it TDMA is infeasible and drops out of the curve).""",
+'''import dataclasses
+
+DEADLINES = np.geomspace(0.8, 12.0, scale([8], [30])[0]) * inst.deadline
+curves = {"tdma": ([], []), "noma": ([], [])}
+for T in DEADLINES:
+    for access in curves:
+        r = module.solve(dataclasses.replace(inst, access=access, deadline=float(T)), "fast",
+                         time_limit=TIME_LIMIT)
+        if r.objective is not None:
+            curves[access][0].append(T)
+            curves[access][1].append(r.objective)
+noma = dict(zip(*curves["noma"], strict=True))
+assert all(noma[t] <= e * (1 + 1e-6) for t, e in zip(*curves["tdma"], strict=True))
+for access, (ts, es) in curves.items():
+    assert np.all(np.diff(es) <= 1e-9 * np.asarray(es[:-1])), access  # falls with T
+
+fig, ax = plt.subplots(figsize=(10, 5))
+for access, (ts, es) in curves.items():
+    ax.loglog(ts, 1e3 * np.asarray(es), "o-", label=access.upper())
+ax.set_xlabel("deadline T (s)")
+ax.set_ylabel("energy of the round (mJ)")
+ax.legend()
+ax.grid(alpha=0.3, which="both")
+fig.tight_layout()
+''')]
+
 PICTURES["client_selection"] = [("""## One round, exact against FedCS
 
 `instances/client_selection/fedcs_counterexample.json`: three clients where the FedCS
@@ -483,6 +524,12 @@ NOTEBOOKS: list[Spec] = [
          "CPU frequencies, TDMA upload slots and local accuracy minimising energy plus "
          "kappa times time. Exact closed forms (`fast`) against common baselines.",
          ["fast", "max-frequency", "max-power", "equal-time", "fixed-theta"],
+         [5, 10, 20], [10, 50, 200, 1000], "devices", "J", full_methods=["cvxpy"]),
+    Spec("fl_uplink", "One FL round over a TDMA or NOMA uplink (Mo & Xu 2021)",
+         "CPU frequencies, the computation/upload split of the deadline and the upload "
+         "slots (TDMA) or powers (NOMA with SIC) minimising the round's energy. Exact `fast` "
+         "against the baselines.",
+         ["fast", "equal-slots", "max-frequency", "fixed-split"],
          [5, 10, 20], [10, 50, 200, 1000], "devices", "J", full_methods=["cvxpy"]),
     Spec("client_selection", "FL client selection: FedCS against the optimum",
          "Which clients fit in one federated-learning round before the deadline. The exact "
