@@ -10,11 +10,19 @@ median wall time:
 * ``milp``: the compact MILP with HiGHS (general solver; skipped above ``--milp-max``);
 * weighted rows: ``exact`` = weight-indexed DP, heuristic = ``greedy`` (weight per second).
 
+A second table (*scale*) times ``exact`` on the four families (``fedcs-gen`` and the
+harder ``wide``, ``expo``, ``anti`` below) at 1,000, 10,000 and 100,000 clients: the
+current search (SPT blocks on pre-sorted orders, :mod:`.exact_fast`) against the previous
+implementation (one heap Moore–Hodgson per evaluation,
+``exact_mh.solve_exact_mh_reference``), with the number of evaluations and a check that
+both give the same optimum.
+
 Usage::
 
-    python benchmarks/client_selection.py            # full run (a few minutes)
-    python benchmarks/client_selection.py --quick    # < 60 s
-    python benchmarks/client_selection.py --extras   # also Oort / online / association
+    python benchmarks/client_selection.py              # full run (a few minutes)
+    python benchmarks/client_selection.py --quick      # < 60 s (scale table to 10,000)
+    python benchmarks/client_selection.py --scale-only # just the scale table, old at 100k
+    python benchmarks/client_selection.py --extras     # also Oort / online / association
 
 ``--extras`` adds three small tables for the other models of the package: the Oort
 simulation (utility per second vs random and fastest-first), the online secretary rule's
@@ -34,6 +42,11 @@ import numpy as np
 
 from formulations import client_selection as cs
 from formulations.client_selection.model import Client, Instance
+
+
+def make(kind: str, n: int, seed: int) -> Instance:
+    """An instance of a scale-table family (``fedcs-gen`` = ``client_selection.generate``)."""
+    return cs.generate(n, seed) if kind == "fedcs-gen" else family(kind, n, seed)
 
 
 def family(kind: str, n: int, seed: int) -> Instance:
@@ -110,8 +123,17 @@ def main() -> int:
                         help="largest n solved with the MILP (default 1000)")
     parser.add_argument("--extras", action="store_true",
                         help="also the Oort, online and association tables")
+    parser.add_argument("--scale-only", action="store_true",
+                        help="only the scale table (exact at 1e3..1e5 clients, old vs new)")
+    parser.add_argument("--old-max", type=int, default=None,
+                        help="largest n timed with the previous exact code "
+                             "(default 10,000 with --quick, else 100,000)")
     args = parser.parse_args()
     quick = args.quick
+    old_max = args.old_max if args.old_max is not None else (10_000 if quick else 100_000)
+    if args.scale_only:
+        scale_table(old_max)
+        return 0
     unweighted = {"exact": "exact", "heur": "fedcs", "milp": "milp"}
     weighted = {"exact": "exact", "heur": "greedy", "milp": "milp"}
     sets: list[tuple[str, int, Callable[[int], Instance], range, dict[str, str]]] = []
@@ -150,9 +172,47 @@ def main() -> int:
         print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
     print("\nopt = mean proven optimum (exact); gap% = mean (opt - value) / opt; "
           "<opt% = share of instances below the optimum; ms = median wall time.")
+    scale_table(old_max, (1000, 10_000) if quick else (1000, 10_000, 100_000))
     if args.extras:
         extras(quick)
     return 0
+
+
+def scale_table(old_max: int, sizes: tuple[int, ...] = (1000, 10_000, 100_000)) -> None:
+    """``exact`` at 1,000 / 10,000 / 100,000 clients per family: new vs previous code."""
+    from edgeopt_solve.context import SolveContext
+    from formulations.client_selection.exact_mh import solve_exact_mh_reference
+
+    print("\nScale: exact (seed 0); new = what `exact` runs (SPT blocks on pre-sorted "
+          "orders from 2,500 clients), old = one heap Moore-Hodgson per evaluation")
+    head = ["family", "n", "opt", "evals", "new s", "new+verify s", "old s", "old evals",
+            "speed-up"]
+    rows = []
+    for kind in ("fedcs-gen", "wide", "expo", "anti"):
+        for n in sizes:
+            inst = make(kind, n, 0)
+            t0 = time.perf_counter()
+            res = cs.solve(inst, "exact", time_limit=300)
+            wall = time.perf_counter() - t0
+            assert res.status.value == "optimal", res
+            row = [kind, str(n), f"{res.objective:.0f}", str(res.stats["mh_evaluations"]),
+                   f"{res.runtime:.3f}", f"{wall:.3f}", "-", "-", "-"]
+            if n <= old_max:
+                t0 = time.perf_counter()
+                old = solve_exact_mh_reference(inst, SolveContext(time_limit=300))
+                old_s = time.perf_counter() - t0
+                assert len(old.solution.selected) == res.objective, (kind, n)
+                row[6:] = [f"{old_s:.3f}", str(old.stats["mh_evaluations"]),
+                           f"{old_s / res.runtime:.1f}x"]
+            rows.append(row)
+            print(".", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    print("  ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)))
+    for r in rows:
+        print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
+    print("new s / old s = method time; new+verify = cs.solve wall time including the "
+          "independent verification; evals = relaxation evaluations of the search.")
 
 
 def extras(quick: bool) -> None:

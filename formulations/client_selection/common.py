@@ -84,12 +84,15 @@ def to_solution(inst: Instance, prep: Prepared, chosen: list[int] | np.ndarray) 
     For a fixed selected set, uploading in non-decreasing order of update-finish time
     minimises the end of the last upload (Jackson's rule for 1|r_j|C_max).
     """
-    chosen = np.asarray(sorted(int(j) for j in chosen), dtype=np.int64)
+    if not isinstance(chosen, np.ndarray):
+        chosen = list(chosen)
+    chosen = np.sort(np.asarray(chosen, dtype=np.int64))
     if chosen.size == 0:
         return Solution(())
     rel = prep.release()[chosen]
     order = chosen[np.lexsort((chosen, rel))]
-    return Solution(tuple(inst.clients[int(prep.idx[j])].id for j in order))
+    clients = inst.clients
+    return Solution(tuple(clients[i].id for i in prep.idx[order].tolist()))
 
 
 def has_coverage(inst: Instance) -> bool:
