@@ -47,8 +47,9 @@ DEFAULT_METHOD = "fast"
 _YANG = "Yang, Chen, Saad, Hong, Shikh-Bahaei, IEEE TWC 2021"
 
 METHODS: dict[str, Method] = {
-    "fast": Method(fast, True, _YANG + " (exact KKT closed forms + bisection, Lambert-W eta)",
-                   "exact: closed forms, bandwidth-price search, certified eta search"),
+    "fast": Method(fast, True, _YANG + " (exact KKT closed forms + Newton on the bandwidth "
+                   "price, Lambert-W certified eta search)",
+                   "exact: closed forms, bandwidth-price Newton, certified secant eta search"),
     "cvxpy": Method(cvxpy_method, True, "CVXPY + Clarabel, outer approximation (Kelley)",
                     "exact: conic program with tangent cuts, proven lower bound"),
     "equal-bandwidth": Method(equal_bandwidth, False, _YANG + " baseline EB-FDMA",

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import lambertw
 
 from formulations.fl_energy.kernels import LN2, Arrays, solve_increasing
 from formulations.fl_energy.roundopt import Round, min_bandwidths, round_feasible, solve_round
@@ -38,17 +37,25 @@ def eta_closed_form(c0: float, c1: float) -> float:
     """Minimiser over (0, 1) of ``(c0 + c1·ln(1/eta))/(1 - eta)`` for ``c0 > 0, c1 > 0``.
 
     ``eta* = -1/W_{-1}(-exp(-1 - c0/c1))``; stationarity reads ``1/eta - ln(1/eta) = 1 + c0/c1``.
+    Evaluated without a Lambert-W call: with ``1/eta = 1 + d`` the stationarity equation is
+    ``g(d) = d - log1p(d) - r = 0`` (``r = c0/c1``), ``g`` convex and increasing for
+    ``d > 0`` with ``g(1 + 2r) > 0``, so Newton from ``d = 1 + 2r`` decreases monotonically
+    to the root (``log1p`` keeps it accurate near the double root ``d ≈ sqrt(2r)``).
     """
     if c0 <= 0 or c1 <= 0:
         raise ValueError("the closed form needs c0 > 0 and c1 > 0")
     r = c0 / c1
-    if r > 600:  # exp underflows: 1/eta ~ 1 + r + ln(1 + r) asymptotically; refine by Newton
-        x = 1.0 + r + math.log1p(r)
-        for _ in range(50):
-            x -= (x - math.log(x) - 1 - r) / (1 - 1 / x)
-        return 1.0 / x
-    w = lambertw(-math.exp(-1.0 - r), k=-1)
-    return float(-1.0 / w.real)
+    d = 1.0 + 2.0 * r
+    for _ in range(200):
+        g = d - math.log1p(d) - r
+        step = g * (1.0 + d) / d
+        d_new = d - step
+        if not d_new < d or d_new <= 0.0:
+            break  # monotone decrease ended: converged to rounding
+        d = d_new
+        if step <= 1e-16 * d:
+            break
+    return 1.0 / (1.0 + d)
 
 
 def eta_objective(c0: float, c1: float, eta: float) -> float:

@@ -1,14 +1,16 @@
-"""``fast``: the exact method — closed forms, bandwidth-price search, 1-D device solves, eta search.
+"""``fast``: the exact method — closed forms, Newton on the bandwidth price, certified eta search.
 
 Yang et al. (IEEE TWC 2021) alternate between the resource subproblem and the eta
 subproblem. Here the resource subproblem at fixed eta is solved exactly
-(:mod:`roundopt`: KKT closed forms in the spectral efficiency, a monotone 1-D root per
-device, bisection/Illinois on the bandwidth price), and eta is searched on the exact
-envelope ``E(eta)`` using its derivative (envelope theorem). Optimality over eta is
-certified by the Lagrangian bound of :func:`eta.dual_bound` (the Lambert-W eta subproblem at
-the final multipliers); ``OPTIMAL`` is reported only when that bound meets the energy
-within ``gap_tol`` and the KKT residuals are below ``kkt_tol``.
-"""
+(:mod:`roundfast`: KKT closed forms in the spectral efficiency, a monotone 1-D root per
+device, Newton with exact sensitivities on the bandwidth price; the bisection/Illinois
+solver of :mod:`roundopt` is its fallback and reference), and eta is searched on the exact
+envelope ``E(eta)`` using its derivative (envelope theorem): Lambert-W jumps, then secant
+steps on ``dE/deta`` (:mod:`etasearch`), with the robust interval search of :mod:`eta` as
+fallback. Optimality over eta is certified by the Lagrangian bound of
+:func:`eta.dual_bound` (the Lambert-W eta subproblem at the multipliers of each evaluated
+eta); ``OPTIMAL`` is reported only when that bound meets the energy within ``gap_tol`` and
+the KKT residuals are below ``kkt_tol``."""
 
 from __future__ import annotations
 
@@ -28,7 +30,9 @@ from formulations.fl_energy.eta import (
     min_deadline,
     search_eta,
 )
+from formulations.fl_energy.etasearch import search_eta_fast
 from formulations.fl_energy.kernels import Arrays, arrays
+from formulations.fl_energy.roundfast import solve_round_newton
 from formulations.fl_energy.roundopt import Round, round_feasible, solve_round, to_solution
 
 
@@ -55,7 +59,8 @@ def optimise(inst: Any, ctx: SolveContext, solver: Callable[[Arrays], Callable[[
              Round]], *, eta: float | None = None, exact: bool = True,
              gap_tol: float = 1e-7, kkt_tol: float = 1e-8, backend: str = "numpy",
              kkt_keys: tuple[str, ...] | None = None,
-             extra_stats: Callable[[], dict[str, Any]] | None = None) -> MethodOutput:
+             extra_stats: Callable[[], dict[str, Any]] | None = None,
+             quick_search: bool = False) -> MethodOutput:
     """Shared driver: fixed or searched eta, solution, bound, status.
 
     Parameters
@@ -66,6 +71,10 @@ def optimise(inst: Any, ctx: SolveContext, solver: Callable[[Arrays], Callable[[
         Use this eta (``None``: the instance's eta, or search when that is ``None`` too).
     exact
         Whether the per-round solver is exact (only then OPTIMAL and a bound).
+    quick_search
+        Free eta: try the certified secant search of :mod:`etasearch` first (no feasible
+        interval needed); the robust interval search of :mod:`eta` runs only when it
+        returns no certificate.
     """
     A = arrays(inst)
     fixed = inst.eta if inst.eta is not None else eta
@@ -84,16 +93,28 @@ def optimise(inst: Any, ctx: SolveContext, solver: Callable[[Arrays], Callable[[
                      else fixed_bound(A, point))
         stats["eta_evaluations"] = 1
     else:
-        interval = feasible_interval(A)
-        if interval is None:
-            return infeasible_output(A, None)
-        lo, hi = interval
-        point, evals = search_eta(A, f, lo, hi, stop=ctx.out_of_time)
-        if not math.isfinite(point.energy):
-            return _no_solution(backend)  # the interval is feasible: a solver failure
-        bound = dual_bound(A, point, lo, hi) if exact else None
-        stats["eta_evaluations"] = evals
-        stats["eta_interval"] = [lo, hi]
+        quick = (search_eta_fast(A, f, stop=ctx.out_of_time) if quick_search and exact
+                 else None)
+        if quick is not None and quick.best is None:
+            return MethodOutput(Status.NO_SOLUTION, limit=ctx.limit_hit() or Limit.TIME,
+                                backend=backend, message="stopped by the time limit before "
+                                "a feasible eta was found")
+        if quick is not None:
+            point, bound = quick.best, quick.bound
+            stats["eta_evaluations"] = quick.evals
+            stats["eta_search"] = "secant"
+        else:
+            interval = feasible_interval(A)
+            if interval is None:
+                return infeasible_output(A, None)
+            lo, hi = interval
+            point, evals = search_eta(A, f, lo, hi, stop=ctx.out_of_time)
+            if not math.isfinite(point.energy):
+                return _no_solution(backend)  # the interval is feasible: a solver failure
+            bound = dual_bound(A, point, lo, hi) if exact else None
+            stats["eta_evaluations"] = evals
+            stats["eta_interval"] = [lo, hi]
+            stats["eta_search"] = "interval"
     r = point.round
     sol = to_solution(A, point.eta, A.local(point.eta), r)
     kkt = max((v for k, v in r.kkt.items() if kkt_keys is None or k in kkt_keys),
@@ -124,8 +145,24 @@ def optimise(inst: Any, ctx: SolveContext, solver: Callable[[Arrays], Callable[[
 
 
 def fast(inst: Any, ctx: SolveContext, **options: Any) -> MethodOutput:
-    """Exact closed-form/bisection method (see the module docstring)."""
-    return optimise(inst, ctx, warm_solver, **options)
+    """Exact closed-form/Newton method (see the module docstring)."""
+    options.setdefault("quick_search", True)
+    return optimise(inst, ctx, newton_solver, **options)
+
+
+def newton_solver(A: Arrays) -> Callable[[float, float], Round]:
+    """:func:`roundfast.solve_round_newton` warm-started at the previous round: price,
+    roots, active sets and their first-order sensitivities to ``(I, tau)``."""
+    last: dict[str, Any] = {}
+
+    def f(I: float, tau: float) -> Round:
+        r = solve_round_newton(A, I, tau, lam_hint=last.get("lam"), x_hint=last.get("x"),
+                               sens=last.get("sens"))
+        if r.feasible:
+            last["lam"], last["x"], last["sens"] = r.lam, r.warm, r.sens
+        return r
+
+    return f
 
 
 def warm_solver(A: Arrays, **kw: Any) -> Callable[[float, float], Round]:

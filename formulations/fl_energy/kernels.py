@@ -12,6 +12,7 @@ Not shared with the independent evaluator.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -165,7 +166,7 @@ class Arrays:
 
     def local(self, eta: float) -> float:
         """Local iterations ``v·log2(1/eta)``."""
-        return self.v * float(np.log2(1.0 / eta))
+        return self.v * math.log2(1.0 / eta)
 
     def tau(self, eta: float) -> float:
         """Time per round ``T/rounds``, s."""

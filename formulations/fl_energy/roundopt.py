@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -67,6 +68,9 @@ class Round:
         Lagrangian constant: ``sum_k (K phi + mu t + lam b) - lam B``.
     kkt
         KKT residuals (relative).
+    warm, sens
+        Warm start for the next round: roots ``(x power-slack, x)``, and (Newton solver
+        only) active sets and sensitivities of the roots and the price.
     """
 
     feasible: bool
@@ -85,6 +89,7 @@ class Round:
     freq_bound: int = 0
     lower: float | None = None
     warm: tuple[np.ndarray, np.ndarray] | None = None
+    sens: dict[str, Any] | None = None
 
 
 def min_bandwidths(A: Arrays, I: float, tau: float) -> tuple[np.ndarray, np.ndarray]:
@@ -340,5 +345,5 @@ def to_solution(A: Arrays, eta: float, I: float, r: Round) -> object:
 
     f = np.minimum(I * A.cd / r.c, A.f_max)
     p = np.minimum(A.K * phi(r.x) / r.t, A.p_max)
-    return Solution(float(eta), tuple(float(v) for v in f), tuple(float(v) for v in p),
-                    tuple(float(v) for v in r.b), tuple(float(v) for v in r.t))
+    return Solution(float(eta), tuple(f.tolist()), tuple(p.tolist()), tuple(r.b.tolist()),
+                    tuple(r.t.tolist()))
