@@ -62,3 +62,25 @@ def validate(model: type[M], data: Any, *, prefix: str | None = None) -> M:
 
 def _short(value: Any) -> bool:
     return isinstance(value, int | float | str | bool) and len(repr(value)) <= 40
+
+
+def require_signs(values: Any, *, positive: tuple[str, ...] = (),
+                  nonnegative: tuple[str, ...] = (), prefix: str | None = None) -> None:
+    """Raise :class:`InvalidInstanceError` for the first named field out of its sign range.
+
+    Parameters
+    ----------
+    values
+        A validated schema object (fields read with ``getattr``).
+    positive, nonnegative
+        Names of the fields that must be ``> 0`` and ``>= 0``.
+    prefix
+        Field path of ``values`` in the file (``"devices[3]"``), put in front of the name.
+    """
+    for names, ok, rule in ((positive, lambda v: v > 0, "> 0"),
+                            (nonnegative, lambda v: v >= 0, ">= 0")):
+        for name in names:
+            value = getattr(values, name)
+            if not ok(value):
+                field = f"{prefix}.{name}" if prefix else name
+                raise InvalidInstanceError(f"must be {rule}, got {value!r}", field=field)

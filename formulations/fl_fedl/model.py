@@ -38,7 +38,7 @@ from typing import Any
 from pydantic import Field
 
 from edgeopt_solve.exceptions import InvalidInstanceError
-from edgeopt_solve.schema import StrictModel, validate
+from edgeopt_solve.schema import StrictModel, require_signs, validate
 
 
 class DeviceSchema(StrictModel):
@@ -153,25 +153,14 @@ class Instance:
             Naming the offending field (``devices[3].gain``).
         """
         m = validate(InstanceSchema, data)
-        for name in SYSTEM_FIELDS:
-            value = getattr(m, name)
-            if value <= 0:
-                raise InvalidInstanceError(f"must be > 0, got {value!r}", field=name)
+        require_signs(m, positive=SYSTEM_FIELDS)
         if m.theta is not None and not 0.0 < m.theta < 1.0:
             raise InvalidInstanceError(f"local accuracy theta must lie in (0, 1), got {m.theta!r}",
                                        field="theta")
         devices = []
         for i, d in enumerate(m.devices):
-            for name in _POSITIVE_DEVICE:
-                value = getattr(d, name)
-                if value <= 0:
-                    raise InvalidInstanceError(f"must be > 0, got {value!r}",
-                                               field=f"devices[{i}].{name}")
-            for name in _NONNEGATIVE_DEVICE:
-                value = getattr(d, name)
-                if value < 0:
-                    raise InvalidInstanceError(f"must be >= 0, got {value!r}",
-                                               field=f"devices[{i}].{name}")
+            require_signs(d, positive=_POSITIVE_DEVICE, nonnegative=_NONNEGATIVE_DEVICE,
+                          prefix=f"devices[{i}]")
             if d.f_min > d.f_max:
                 raise InvalidInstanceError(
                     f"f_min = {d.f_min!r} Hz exceeds f_max = {d.f_max!r} Hz",

@@ -33,8 +33,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from edgeopt_solve.exceptions import InvalidInstanceError
-from edgeopt_solve.schema import StrictModel, validate
+from edgeopt_solve.schema import StrictModel, require_signs, validate
 
 ACCESS = ("tdma", "noma")
 
@@ -147,17 +146,10 @@ class Instance:
             Naming the offending field (``devices[3].gain``).
         """
         m = validate(InstanceSchema, data)
-        for name in _POSITIVE_SYSTEM:
-            value = getattr(m, name)
-            if value <= 0:
-                raise InvalidInstanceError(f"must be > 0, got {value!r}", field=name)
+        require_signs(m, positive=_POSITIVE_SYSTEM)
         devices = []
         for i, d in enumerate(m.devices):
-            for name in _POSITIVE_DEVICE:
-                value = getattr(d, name)
-                if value <= 0:
-                    raise InvalidInstanceError(f"must be > 0, got {value!r}",
-                                               field=f"devices[{i}].{name}")
+            require_signs(d, positive=_POSITIVE_DEVICE, prefix=f"devices[{i}]")
             devices.append(Device(float(d.cycles_per_sample), float(d.samples),
                                   int(d.local_epochs), float(d.model_bits), float(d.gain),
                                   float(d.p_max), float(d.f_max)))
