@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import Field
 
 from edgeopt_solve.exceptions import InvalidInstanceError
-from edgeopt_solve.schema import StrictModel, validate
+from edgeopt_solve.schema import StrictModel, require_signs, validate
 
 
 class DeviceSchema(StrictModel):
@@ -132,20 +132,13 @@ class Instance:
             Naming the offending field (``devices[3].gain``).
         """
         m = validate(InstanceSchema, data)
-        for name in _POSITIVE_SYSTEM:
-            value = getattr(m, name)
-            if value <= 0:
-                raise InvalidInstanceError(f"must be > 0, got {value!r}", field=name)
+        require_signs(m, positive=_POSITIVE_SYSTEM)
         if m.eta is not None and not 0.0 < m.eta < 1.0:
             raise InvalidInstanceError(f"local accuracy eta must lie in (0, 1), got {m.eta!r}",
                                        field="eta")
         devices = []
         for i, d in enumerate(m.devices):
-            for name in _POSITIVE_DEVICE:
-                value = getattr(d, name)
-                if value <= 0:
-                    raise InvalidInstanceError(f"must be > 0, got {value!r}",
-                                               field=f"devices[{i}].{name}")
+            require_signs(d, positive=_POSITIVE_DEVICE, prefix=f"devices[{i}]")
             devices.append(Device(float(d.cycles_per_sample), float(d.samples), float(d.gain),
                                   float(d.p_max), float(d.f_max)))
         return cls(float(m.bandwidth), float(m.noise_psd), float(m.deadline),
