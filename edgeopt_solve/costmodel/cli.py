@@ -89,6 +89,10 @@ def profile_cmd(
     sweep_size: Annotated[int, typer.Option(
         "--sweep-size", help="Generated configurations per layer type.")] = 16,
     seed: Annotated[int, typer.Option("--seed", help="Seed of weights, inputs, sweep.")] = 0,
+    segments: Annotated[int, typer.Option(
+        "--segments", help="Also time the prefix/suffix/middle sub-models of at most this many "
+        "single-tensor cut points with optimisations off and on (fusion per segment; 0 = "
+        "none).")] = 6,
 ) -> None:
     """Profile MODEL per layer with ONNX Runtime and write a device profile."""
     _need_onnx()
@@ -106,6 +110,8 @@ def profile_cmd(
             raise InvalidInstanceError(f"must be >= 1, got {runs}", field="--runs")
         if warmup < 0:
             raise InvalidInstanceError(f"must be >= 0, got {warmup}", field="--warmup")
+        if segments < 0:
+            raise InvalidInstanceError(f"must be >= 0, got {segments}", field="--segments")
         if sweep_size < 3:
             raise InvalidInstanceError(f"must be >= 3, got {sweep_size}", field="--sweep-size")
         proto, graph, source = load_model(model)
@@ -120,7 +126,7 @@ def profile_cmd(
             bar.update(task, description=f"{graph.name}: {what}", completed=done / total)
 
         prof = profile_model(proto, graph, threads=threads, runs=runs, warmup=warmup, seed=seed,
-                             source=source, progress=step)
+                             source=source, progress=step, segments=segments)
         ser = measure_serialisation()
         prof = prof.model_copy(update={"serialisation": ser})
         if sweep:
@@ -145,6 +151,21 @@ def _print_profile(prof: Any, dest: Path) -> None:
         out.print(f"whole model: {w.unoptimised.median * 1e3:.3f} ms without optimisation, "
                   f"{w.optimised.median * 1e3:.3f} ms with (fusion ratio {w.fusion_ratio:.2f}); "
                   f"sum of layers {w.sum_of_layers * 1e3:.3f} ms")
+    if prof.segments:
+        t = Table(title="segments: one session call, optimisations off vs on (CPU time)")
+        for col in ("kind", "layers", "first .. last", "off ms", "on ms", "fusion gain %"):
+            t.add_column(col, justify="left" if col in ("kind", "first .. last") else "right")
+        for sg in prof.segments:
+            off = (sg.unoptimised_cpu or sg.unoptimised).median
+            on = (sg.optimised_cpu or sg.optimised).median
+            t.add_row(sg.kind, f"{sg.start}..{sg.stop - 1}", f"{sg.first} .. {sg.last}",
+                      f"{off * 1e3:.3f}", f"{on * 1e3:.3f}", f"{100 * (1 - sg.fusion_ratio):.1f}")
+        out.print(t)
+    if prof.energy is not None:
+        en = prof.energy
+        out.print("energy: measured by RAPL, " + f"{en.joules_per_run:.4g} J per run"
+                  if en.measured and en.joules_per_run is not None else
+                  f"energy: not measured ({en.reason or 'no RAPL'})")
     if prof.regression is not None:
         t = Table(title="regression (cross-validated MAPE)")
         for col in ("type", "form", "samples", "CV MAPE %"):
@@ -167,13 +188,16 @@ def validate_cmd(
     slowdown: Annotated[str | None, typer.Option(
         "--slowdown", help="Latency multiplier per tier, e.g. 3,1 (default: from the "
         "instance's tier costs, fastest tier = 1).")] = None,
+    emulation: Annotated[str, typer.Option(
+        "--emulation", help="How a slower tier is emulated: auto (a cgroup CPU quota where the "
+        "machine allows it, else CPU-time padding), quota or padding.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Execute a partition plan for real (one process per tier, shaped loopback TCP) and
     print predicted vs measured latency per stage."""
     _need_onnx()
     from edgeopt_solve import io
-    from edgeopt_solve.costmodel.experiment import run_plan, tier_slowdowns
+    from edgeopt_solve.costmodel.experiment import return_route, run_plan, tier_slowdowns
     from edgeopt_solve.costmodel.onnx_build import build_onnx
     from edgeopt_solve.costmodel.profile import load_profile
 
@@ -182,6 +206,9 @@ def validate_cmd(
             raise InvalidInstanceError(f"must be >= 1, got {runs}", field="--runs")
         if warmup < 0:
             raise InvalidInstanceError(f"must be >= 0, got {warmup}", field="--warmup")
+        if emulation not in ("auto", "quota", "padding"):
+            raise InvalidInstanceError(f"must be auto, quota or padding, got {emulation!r}",
+                                       field="--emulation")
         loaded = io.load(instance)
         if loaded.formulation != "partition":
             raise InvalidInstanceError(f"validate needs a partition instance, got "
@@ -215,14 +242,22 @@ def validate_cmd(
                 raise exc.located(source=str(profile)) from None
     except InvalidInstanceError as exc:
         raise _fail(exc) from None
-    if inst.direct_links:
-        err.print("note: direct links are not emulated; tensors are relayed tier by tier")
-    if inst.return_result:
-        err.print("note: returning the result to the device is neither emulated nor predicted")
-    report = run_plan(model, inst.graph, list(sol.tiers),
-                      [(lk.bandwidth, lk.rtt) for lk in inst.links], profile=prof,
-                      threads=[int(t) for t in thr] if thr else 1, slowdown=slow, runs=runs,
-                      warmup=warmup)
+    last = max(sol.tiers)
+    back = return_route(inst, last)
+    direct = [(d.src, d.dst, d.bandwidth, d.rtt) for d in inst.direct_links]
+    if any(s > d for s, d, _, _ in direct) and back is None:
+        err.print("note: backward direct links are only used to return a result")
+    if back is not None:
+        err.print(f"note: the result returns from tier {last} to tier 0 at {back[0] / 1e6:g} "
+                  f"Mbit/s, RTT {back[1] * 1e3:g} ms (the instance's route back)")
+    try:
+        report = run_plan(model, inst.graph, list(sol.tiers),
+                          [(lk.bandwidth, lk.rtt) for lk in inst.links], profile=prof,
+                          threads=[int(t) for t in thr] if thr else 1, slowdown=slow,
+                          runs=runs, warmup=warmup, return_link=back, emulation=emulation,
+                          direct_links=direct)
+    except InvalidInstanceError as exc:  # --emulation quota where no quota is possible
+        raise _fail(exc) from None
     if as_json:
         out.print_json(json.dumps(report))
     else:
@@ -245,7 +280,11 @@ def _print_report(rep: dict[str, Any]) -> None:
     out.print(f"wall-clock end-to-end on this machine: {1e3 * rep['measured_wall']:.3f} ms "
               "(measured column: dedicated-CPU compute + real transfers)")
     out.print(f"outputs equal the unsplit model's: {rep['outputs_match']} "
-              f"(max |diff| {rep['max_abs_diff']:.2e}); emulation: {rep['emulation']}")
+              f"(max |diff| {rep['max_abs_diff']:.2e})")
+    out.print(f"slower device emulated by {rep['emulation_mode']}: {rep['emulation']}")
+    src = {r["predicted_from"] for r in rep["stages"] if r.get("predicted_from", "-") != "-"}
+    out.print(f"compute predicted from: {', '.join(sorted(src))}; result returned to the "
+              f"device: {'yes' if rep['return_result'] else 'no'}")
 
 
 def register(app: typer.Typer) -> None:

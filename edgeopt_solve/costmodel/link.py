@@ -133,11 +133,12 @@ def _sleep_until(deadline: float) -> None:
 
 def recv_message(sock: socket.socket) -> bytes:
     """Receive one length-prefixed message (raises ConnectionError on a closed socket)."""
-    (n,) = struct.unpack(">Q", _recv_exact(sock, 8))
-    return _recv_exact(sock, n)
+    (n,) = struct.unpack(">Q", recv_exact(sock, 8))
+    return recv_exact(sock, n)
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
+def recv_exact(sock: socket.socket, n: int) -> bytes:
+    """Exactly ``n`` bytes from ``sock`` (raises ConnectionError on a closed socket)."""
     buf = bytearray(n)
     view = memoryview(buf)
     got = 0

@@ -13,10 +13,16 @@ as chosen): ORT's per-node times are wall-clock and, on a machine shared with ot
 include waiting for the CPU; the per-node medians give each layer's share, the CPU time
 the total a dedicated CPU needs. ``clock="wall"`` uses the raw wall-clock medians.
 
+Segments: where the profile has per-segment timings
+(:mod:`~edgeopt_solve.costmodel.segments`) and a plan's stage is exactly a profiled
+segment, :meth:`MeasuredCostModel.segment_latency` uses that measured, fused latency
+instead of the per-layer sum.
+
 Energy: power x time (the Neurosurgeon / LEO style): ``PowerModel.compute`` while
 computing, ``tx``/``rx`` while sending/receiving, ``idle`` while waiting. Where the
-profile carries measured RAPL energy and no compute power is given, the measured average
-package power is used.
+profile carries measured RAPL energy (``energy.source == "rapl"``) and no power model is
+given, the measured average package power is the compute power; otherwise energy is
+modelled from the given powers (:attr:`MeasuredCostModel.energy_source` says which).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from edgeopt_solve.costmodel.onnx_build import graph_hash
-from edgeopt_solve.costmodel.profile import Profile
+from edgeopt_solve.costmodel.profile import Profile, SegmentStat
 from edgeopt_solve.costmodel.regression import predict_layer
 from edgeopt_solve.exceptions import InvalidInstanceError
 from edgeopt_solve.system.dnn import DnnGraph, Layer
@@ -86,14 +92,24 @@ class MeasuredCostModel:
         self.optimised = optimised
         self.slowdown = float(slowdown)
         if power is None:
-            avg = profile.energy.average_power if profile.energy else None
+            en = profile.energy
+            avg = en.average_power if en is not None and en.measured else None
+            if avg is None:
+                log.info("the profile has no measured energy (%s): energy is power x time "
+                         "with a zero compute power unless a PowerModel is given",
+                         en.reason if en is not None and en.reason else "no RAPL")
             power = PowerModel(compute=avg or 0.0)
         self.power = power
         self._warned: set[str] = set()
         self.fallback: tuple[str, ...] = ()
+        self.clock = clock
         self.scale = self._scale(clock)
+        self._segments: dict[tuple[int, int], SegmentStat] = {}
         if graph is not None:
             self.fallback = self._check(graph)
+            if profile.segments and profile.model is not None \
+                    and profile.model.hash == graph_hash(graph):
+                self._segments = {(sg.start, sg.stop): sg for sg in profile.segments}
 
     def _scale(self, clock: str) -> float:
         whole = self.profile.whole_model
@@ -178,12 +194,51 @@ class MeasuredCostModel:
             return self.slowdown * max(whole.optimised.median - shares, 0.0)
         return self.slowdown * max(whole.overhead, 0.0)
 
+    def measured_segment(self, layers: Iterable[Layer]) -> SegmentStat | None:
+        """The profiled segment that is exactly ``layers`` (a contiguous run in the graph's
+        order), or None."""
+        if not self._segments or self.graph is None:
+            return None
+        try:
+            idx = sorted(self.graph.index[la.name] for la in layers)
+        except KeyError:
+            return None
+        if not idx or idx[-1] - idx[0] + 1 != len(idx):
+            return None
+        return self._segments.get((idx[0], idx[-1] + 1))
+
+    def segment_base(self, sg: SegmentStat) -> float:
+        """A profiled segment's latency on the profiling machine (clock and optimisation
+        as chosen), s."""
+        if self.optimised:
+            cpu, wall = sg.optimised_cpu, sg.optimised
+        else:
+            cpu, wall = sg.unoptimised_cpu, sg.unoptimised
+        return (cpu if self.clock == "cpu" and cpu is not None else wall).median
+
     def segment_latency(self, layers: Iterable[Layer]) -> float:
-        """Latency of running ``layers`` as one session call (0 for no layers), s."""
+        """Latency of running ``layers`` as one session call (0 for no layers), s.
+
+        The measured latency of the profiled segment when ``layers`` is exactly one (it
+        includes fusion across its layers and the call overhead), else the sum of the
+        per-layer latencies plus the per-call overhead.
+        """
         layers = list(layers)
         if not layers:
             return 0.0
+        sg = self.measured_segment(layers)
+        if sg is not None:
+            return self.slowdown * self.segment_base(sg)
         return self.run_overhead + sum(self.layer_latency(la) for la in layers)
+
+    @property
+    def energy_source(self) -> str:
+        """How this model's compute energy is obtained, in words."""
+        en = self.profile.energy
+        if en is not None and en.measured and self.power.compute == en.average_power:
+            return f"measured (RAPL): {en.average_power:.3g} W average package power"
+        why = f" ({en.reason})" if en is not None and en.reason else ""
+        return f"modelled: power x time with {self.power.compute:g} W compute power{why}"
 
     def transmit_energy(self, seconds: float) -> float:
         """Radio energy for ``seconds`` of sending, J."""

@@ -15,7 +15,13 @@ Layout::
                      "optimised_cpu": Stat, "sum_of_layers", "fusion_ratio", "overhead"},
      "regression": {"features", "folds", "types": {type: {"coef", "samples", "cv_mape"}}},
      "serialisation": {"per_message", "per_byte"},
-     "energy": {"source", "joules_per_run", "average_power"}}
+     "energy": {"source", "joules_per_run", "average_power", "reason"},
+     "segments": [{"kind", "start", "stop", "first", "last", "layers", "unoptimised",
+                   "optimised", "unoptimised_cpu", "optimised_cpu", "fusion_ratio"}]}
+
+``segments`` (optional; profiles written before it existed load unchanged) holds the
+latency of extracted sub-models with optimisations off and on, so fusion inside the
+segments a partition plan runs is known (see :mod:`~edgeopt_solve.costmodel.segments`).
 """
 
 from __future__ import annotations
@@ -124,11 +130,40 @@ class Serialisation(StrictModel):
 
 
 class Energy(StrictModel):
-    """Measured package energy (RAPL) where the machine exposes it."""
+    """How energy is known: ``"rapl"`` = measured package energy per optimised whole-model
+    run; ``"model"`` = not measurable here (``reason`` says why), so energy is modelled as
+    power x time; ``"none"`` = written by older versions (same meaning as ``"model"``)."""
 
-    source: Literal["rapl", "none"]
+    source: Literal["rapl", "model", "none"]
     joules_per_run: float | None = Field(default=None, ge=0)
     average_power: float | None = Field(default=None, ge=0)
+    reason: str = ""
+
+    @property
+    def measured(self) -> bool:
+        """Whether the energy was measured (RAPL) rather than modelled."""
+        return self.source == "rapl" and self.average_power is not None
+
+
+class SegmentStat(StrictModel):
+    """One contiguous run of layers (topological order ``start`` .. ``stop - 1``) extracted
+    as its own ONNX model and timed as one session call, with graph optimisations off and
+    on: ``fusion_ratio = optimised / unoptimised`` (CPU clock when recorded, else wall),
+    < 1 when fusion helps. ``kind``: ``prefix`` (what a device runs for a single cut at
+    ``stop``), ``suffix`` (what the server runs for a cut at ``start``) or ``segment``
+    (between two consecutive profiled cut points, a middle tier)."""
+
+    kind: Literal["prefix", "suffix", "segment"]
+    start: int = Field(ge=0)
+    stop: int = Field(ge=1)
+    first: str
+    last: str
+    layers: int = Field(ge=1)
+    unoptimised: Stat
+    optimised: Stat
+    unoptimised_cpu: Stat | None = None
+    optimised_cpu: Stat | None = None
+    fusion_ratio: float = Field(gt=0)
 
 
 class Profile(StrictModel):
@@ -145,6 +180,7 @@ class Profile(StrictModel):
     regression: Regression | None = None
     serialisation: Serialisation | None = None
     energy: Energy | None = None
+    segments: list[SegmentStat] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""

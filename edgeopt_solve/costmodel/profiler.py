@@ -23,8 +23,11 @@ Method (one :func:`profile_model` call):
    (:class:`~edgeopt_solve.costmodel.measured.MeasuredCostModel` scales the per-layer
    shares to it by default).
 
-RAPL package energy is read from ``/sys/class/powercap`` when readable (not on every
-machine; the profile says ``"source": "none"`` otherwise).
+RAPL package energy (:mod:`~edgeopt_solve.costmodel.energy`) is read around every
+optimised whole-model run when the machine exposes it (``"energy": {"source": "rapl"}``);
+otherwise the profile says ``"source": "model"`` with the reason, and energy is modelled
+as power x time. With ``segments > 0`` the sub-models a partition plan runs are timed too
+(:mod:`~edgeopt_solve.costmodel.segments`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from edgeopt_solve.costmodel.energy import RaplMeter
 from edgeopt_solve.costmodel.onnx_build import graph_hash, random_input
 from edgeopt_solve.costmodel.profile import (
     Energy,
@@ -155,25 +159,12 @@ def layer_of(node: str, names: set[str]) -> str | None:
     return None
 
 
-def _read_rapl() -> float | None:
-    """Total package energy counter in J, or None if RAPL is not readable."""
-    total, found = 0.0, False
-    for d in Path("/sys/class/powercap").glob("intel-rapl:*"):
-        if d.name.count(":") != 1:
-            continue
-        try:
-            total += int((d / "energy_uj").read_text()) * 1e-6
-            found = True
-        except (OSError, ValueError):
-            return None
-    return total if found else None
-
-
 def whole_model_times(model: Any, feeds: dict[str, np.ndarray], *, threads: int, runs: int,
-                      warmup: int, tick: Callable[[], None] | None = None
+                      warmup: int, tick: Callable[[], None] | None = None,
+                      meter: RaplMeter | None = None
                       ) -> tuple[list[float], list[float], list[float], list[float], float | None]:
     """Wall and CPU times of whole inferences without and with optimisation (interleaved),
-    and the RAPL energy per optimised run (J) when readable.
+    and the RAPL energy per optimised run (J) when ``meter`` can read it.
 
     CPU time is the calling thread's (``time.thread_time``) for one intra-op thread (ORT
     then computes on the calling thread) and the process's for more threads.
@@ -184,26 +175,28 @@ def whole_model_times(model: Any, feeds: dict[str, np.ndarray], *, threads: int,
     for _ in range(warmup):
         plain.run(None, feeds)
         fused.run(None, feeds)
-    t_plain, t_fused, c_plain, c_fused, energy = [], [], [], [], 0.0
-    rapl_ok = _read_rapl() is not None
+    t_plain, t_fused, c_plain, c_fused = [], [], [], []
+    joules: list[float] = []
+    rapl_ok = meter is not None and meter.available
     for _ in range(runs):
         c0, t0 = cpu_clock(), time.perf_counter()
         plain.run(None, feeds)
         t1, c1 = time.perf_counter(), cpu_clock()
-        e0 = _read_rapl() if rapl_ok else None
+        e0 = meter.read() if rapl_ok else None
         c2, t2 = cpu_clock(), time.perf_counter()
         fused.run(None, feeds)
         t3, c3 = time.perf_counter(), cpu_clock()
-        e1 = _read_rapl() if rapl_ok else None
+        e1 = meter.read() if rapl_ok else None
         t_plain.append(t1 - t0)
         t_fused.append(t3 - t2)
         c_plain.append(c1 - c0)
         c_fused.append(c3 - c2)
-        if e0 is not None and e1 is not None:
-            energy += max(e1 - e0, 0.0)
+        j = meter.joules(e0, e1) if rapl_ok else None
+        if j is not None:
+            joules.append(j)
         if tick:
             tick()
-    return t_plain, t_fused, c_plain, c_fused, (energy / runs if rapl_ok else None)
+    return t_plain, t_fused, c_plain, c_fused, (float(np.median(joules)) if joules else None)
 
 
 def optimised_shares(graph: DnnGraph, medians: dict[str, float],
@@ -246,7 +239,9 @@ def optimised_shares(graph: DnnGraph, medians: dict[str, float],
 
 def profile_model(model: Any, graph: DnnGraph, *, threads: int = 1, runs: int = 10,
                   warmup: int = 2, seed: int = 0, source: str = "",
-                  progress: Progress | None = None) -> Profile:
+                  progress: Progress | None = None, segments: int = 0,
+                  cuts: Sequence[int] | None = None,
+                  rapl_root: str | Path | None = None) -> Profile:
     """Profile ``model`` (the ONNX of ``graph``) on this machine.
 
     Parameters
@@ -265,6 +260,14 @@ def profile_model(model: Any, graph: DnnGraph, *, threads: int = 1, runs: int = 
         Where the model came from (zoo name or file), recorded in the profile.
     progress
         Called as ``progress(what, done, total)`` after every inference.
+    segments
+        Time the prefix / suffix / middle sub-models of at most this many cut points
+        (spread over the model's latency; 0 = none), see
+        :mod:`~edgeopt_solve.costmodel.segments`.
+    cuts
+        Explicit cut points (layer positions) to time instead of choosing ``segments``.
+    rapl_root
+        Powercap directory to read RAPL energy from (default ``/sys/class/powercap``).
 
     Returns
     -------
@@ -277,8 +280,18 @@ def profile_model(model: Any, graph: DnnGraph, *, threads: int = 1, runs: int = 
         raise InvalidOptionError("threads and runs must be >= 1 and warmup >= 0",
                                  field="--threads" if threads < 1 else "--runs")
     proto = model if not isinstance(model, bytes) else onnx.load_from_string(model)
+    from edgeopt_solve.costmodel import segments as seg
+
     feeds = random_input(proto, seed)
-    total = 2 * (warmup + runs) + runs
+    if cuts is not None:
+        chosen = sorted(set(cuts))
+    elif segments > 0:
+        chosen = None  # chosen below, weighted by the measured per-layer medians
+        n_pts = min(segments, len(seg.cut_points(graph)))
+    else:
+        chosen = []
+    total = 2 * (warmup + runs) + runs + seg.ticks(
+        len(chosen) if chosen is not None else n_pts, runs, warmup)
     done = 0
 
     def tick(what: str) -> Callable[[], None]:
@@ -319,18 +332,32 @@ def profile_model(model: Any, graph: DnnGraph, *, threads: int = 1, runs: int = 
     shares = optimised_shares(graph, medians, fused)
     layers = {k: v.model_copy(update={"optimised": shares.get(k, 0.0)})
               for k, v in layers.items()}
-    t_plain, t_fused, c_plain, c_fused, joules = whole_model_times(proto, feeds, threads=threads, runs=runs,
-                                                 warmup=warmup, tick=tick("whole model"))
+    meter = RaplMeter(rapl_root) if rapl_root is not None else RaplMeter()
+    t_plain, t_fused, c_plain, c_fused, joules = whole_model_times(
+        proto, feeds, threads=threads, runs=runs, warmup=warmup, tick=tick("whole model"),
+        meter=meter)
     sp, sf = stat(t_plain), stat(t_fused)
     total_layers = float(sum(medians.values()))
     whole = WholeModel(unoptimised=sp, optimised=sf, unoptimised_cpu=stat(c_plain),
                        optimised_cpu=stat(c_fused), sum_of_layers=total_layers,
                        fusion_ratio=max(sf.median, 1e-9) / max(sp.median, 1e-9),
                        overhead=sp.median - total_layers)
+    seg_stats = None
+    if chosen is None:
+        weights = [medians.get(layer.name, 0.0) for layer in graph.layers]
+        chosen = seg.choose_cuts(seg.cut_points(graph), weights, segments)
+    if chosen:
+        seg_stats = seg.profile_segments(proto, graph, feeds, cuts=chosen, threads=threads,
+                                         runs=runs, warmup=warmup, tick=tick("segments"))
     ort_v, onnx_v = versions()
-    energy = Energy(source="rapl", joules_per_run=joules,
-                    average_power=joules / sf.median if sf.median > 0 else None) \
-        if joules is not None else Energy(source="none")
+    if joules is not None:
+        energy = Energy(source="rapl", joules_per_run=joules,
+                        average_power=joules / sf.median if sf.median > 0 else None,
+                        reason=meter.reason)
+    else:
+        why = meter.reason if not meter.available else "RAPL readings failed"
+        energy = Energy(source="model", reason=f"{why}; energy is modelled as power x time")
+        log.info("energy not measured (%s)", energy.reason)
     return Profile(
         date=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         model=ModelInfo(name=graph.name, hash=graph_hash(graph), source=source,
@@ -338,7 +365,7 @@ def profile_model(model: Any, graph: DnnGraph, *, threads: int = 1, runs: int = 
         machine=machine_info(),
         runtime=Runtime(onnxruntime=ort_v, onnx=onnx_v, threads=threads, warmup=warmup,
                         runs=runs),
-        layers=layers, whole_model=whole, energy=energy)
+        layers=layers, whole_model=whole, energy=energy, segments=seg_stats)
 
 
 def time_model(model: Any, feeds: dict[str, np.ndarray], *, threads: int = 1, runs: int = 10,

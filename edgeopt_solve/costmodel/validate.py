@@ -6,20 +6,39 @@ ONNX model into one sub-model per tier with ``onnx.utils.Extractor`` (what
 ``onnx.utils.extract_model`` runs, here on the in-memory model), the inputs of each being
 the cut tensors it reads. :func:`execute` then starts one OS process per tier
 (``multiprocessing`` spawn), each with its own ONNX Runtime session (graph optimisations on,
-the tier's thread count), chained by real TCP connections on 127.0.0.1. Tier k sends to
-tier k+1 one message per inference holding every tensor a later tier needs (tensors for
-tier k+2 are relayed), through :func:`~edgeopt_solve.costmodel.link.send_shaped`: RTT/2
-propagation delay and a token bucket at the link's bandwidth.
+the tier's thread count), chained by real TCP connections on 127.0.0.1, one per hop
+(:func:`hops`): tier k sends to tier k+1 one message per inference holding every tensor a
+later tier needs (tensors for tier k+2 are relayed), or, where the instance has a direct
+link ``a -> c``, the tensors tier c reads from tier a go over that link instead (messages
+to different tiers are sent concurrently). Each message goes through
+:func:`~edgeopt_solve.costmodel.link.send_shaped`: RTT/2 propagation delay and a token
+bucket at the link's bandwidth.
 
-Emulating a dedicated, slower device: the cgroup v2 cpu controller (a CPU quota) is used
-nowhere — it needs a delegated cgroup, which this code does not create. Instead each
-stage measures the CPU time of its session run (``time.thread_time``: with one intra-op
-thread ORT computes on the calling thread) and sleeps until ``slowdown x CPU time`` has
-passed since it started: the stage then takes what it would on a dedicated CPU
-``slowdown`` times slower than this one, without stealing CPU from the other tier, and
-independent of other work on a shared machine (if waiting for the CPU already took longer,
-the wall clock shows it). :func:`cpu_controller_available` reports whether the machine
-would allow a quota. With more than one thread the wall clock is used instead.
+Returning the result: with ``return_link`` the last tier sends the model's output back to
+the device process (tier 0) over one more shaped connection; a route back through several
+tiers is emulated as one store-and-forward link (RTT = the sum of the hops' RTTs,
+1/bandwidth = the sum of their 1/bandwidth, which is the same time as relaying hop by hop
+for one message). The device process finishes an inference when it has the result.
+
+Emulating a dedicated, slower device (``emulation``):
+
+* ``"quota"`` — a CPU quota through the cgroup cpu controller
+  (:mod:`~edgeopt_solve.costmodel.cgroup`, v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us``):
+  a tier with slowdown ``s`` gets ``threads / s`` CPUs and its compute time is the wall
+  clock of its session run. Tiers with ``s <= 1`` are not limited and are timed as below.
+* ``"padding"`` — each stage measures the CPU time of its session run
+  (``time.thread_time``: with one intra-op thread ORT computes on the calling thread) and
+  sleeps until ``slowdown x CPU time`` has passed since it started: the stage then takes
+  what it would on a dedicated CPU ``slowdown`` times slower than this one, without
+  stealing CPU from the other tier, and independent of other work on a shared machine.
+  With more than one thread the wall clock is used instead.
+* ``"auto"`` — the quota where :func:`~edgeopt_solve.costmodel.cgroup.detect` finds a
+  usable controller and setting it up works, else padding. CFS enforces a quota per period
+  (>= 1 ms of CPU), so a run much shorter than ``slowdown x`` 1 ms is hardly slowed by it:
+  a limited stage whose first run shows an expected shortfall above
+  :data:`~edgeopt_solve.costmodel.cgroup.MAX_QUOTA_BIAS` (10 %) is padded instead
+  (``emulation_mode == "quota+padding"``). ``Execution.emulation`` says which tier used
+  what and why.
 
 Timestamps are ``time.perf_counter`` (CLOCK_MONOTONIC on Linux, one clock for all
 processes). Per inference and stage: compute = ``slowdown x`` CPU time of the session
@@ -30,35 +49,38 @@ start to last stage's end) is reported too; on an idle machine the two agree. Th
 run's outputs are compared with the unsplit model's.
 
 Prediction (what :func:`predict` returns) uses the same accounting: compute of tier k =
-``MeasuredCostModel.segment_latency`` of its layers (slowdown included), transfer of hop k
-= ``LinkModel.transfer_time`` of the bytes crossing it. Returning the result to the device
-is neither emulated nor predicted.
+``MeasuredCostModel.segment_latency`` of its layers (slowdown included), transfer of a hop
+= ``LinkModel.transfer_time`` of the bytes crossing it (all tensors of a hop in one message,
+so RTT/2 once per hop where the partition model charges it per tensor), the return (if any) =
+``LinkModel.transfer_time`` of the output bytes over the return link. A stage that is
+exactly a profiled segment uses the segment's measured latency
+(:meth:`MeasuredCostModel.segment_latency`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import multiprocessing as mp
-import socket
 import statistics
 import tempfile
-import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from edgeopt_solve.costmodel.link import LinkModel, decode, encode, recv_message, send_shaped
+from edgeopt_solve.costmodel.cgroup import MAX_QUOTA_BIAS
+from edgeopt_solve.costmodel.link import LinkModel
 from edgeopt_solve.costmodel.measured import MeasuredCostModel
 from edgeopt_solve.costmodel.onnx_build import INPUT_NAME, random_input
+from edgeopt_solve.costmodel.testbed import LOOPBACK, Testbed, set_limits
 from edgeopt_solve.exceptions import InvalidInstanceError
 from edgeopt_solve.system.dnn import DnnGraph
 
 log = logging.getLogger(__name__)
-LOOPBACK = "127.0.0.1"
+__all__ = ["LOOPBACK", "Execution", "Hop", "Stage", "StageTimes", "Testbed", "check_plan",
+           "execute", "hop_link", "hops", "plan_emulation", "plan_from_cut", "predict",
+           "prefix_plans", "return_bytes", "split", "stages"]
 
 
 # ------------------------------------------------------------------------ plan and split
@@ -149,6 +171,55 @@ def stages(graph: DnnGraph, tiers: Sequence[int]) -> list[Stage]:
     return out
 
 
+@dataclass(frozen=True)
+class Hop:
+    """One link use of a plan: tier ``src`` sends ``tensors`` (``nbytes`` raw bytes) to tier
+    ``dst`` once per inference, over ``links[src]`` (``dst == src + 1``) or a direct link."""
+
+    src: int
+    dst: int
+    tensors: tuple[str, ...]
+    nbytes: int
+    direct: bool = False
+
+    @property
+    def label(self) -> str:
+        """``link k`` for the link between tiers k and k+1, ``direct a->c`` otherwise."""
+        return f"direct {self.src}->{self.dst}" if self.direct else f"link {self.src}"
+
+
+def hops(graph: DnnGraph, tiers: Sequence[int], direct: Iterable[tuple[int, int]] = ()
+         ) -> list[Hop]:
+    """The hops of a monotone plan, ordered by ``(src, dst)``.
+
+    A tensor produced on tier ``a`` (the model input on tier 0) and read on tier ``c > a``
+    takes the direct link ``a -> c`` if there is one, else it is relayed over
+    ``a -> a+1 -> ... -> c``; a hop shared by several readers carries it once (the
+    partition model's union of routes). Without direct links hop ``k -> k+1`` carries
+    exactly ``stages(...)[k].send``.
+    """
+    direct = set(direct)
+    producer = {layer.name: tiers[i] for i, layer in enumerate(graph.layers)}
+    producer[INPUT_NAME] = 0
+    sizes = {layer.name: int(layer.output_bytes) for layer in graph.layers}
+    sizes[INPUT_NAME] = int(graph.input_bytes)
+    readers: dict[str, set[int]] = {}
+    for v, layer in enumerate(graph.layers):
+        for src in layer.inputs or (INPUT_NAME,):
+            readers.setdefault(src, set()).add(tiers[v])
+    carried: dict[tuple[int, int], set[str]] = {}
+    for t, rs in readers.items():
+        a = producer[t]
+        for c in rs:
+            if c <= a:
+                continue
+            route = [(a, c)] if (a, c) in direct else [(k, k + 1) for k in range(a, c)]
+            for hop in route:
+                carried.setdefault(hop, set()).add(t)
+    return [Hop(a, c, tuple(sorted(ts)), sum(sizes[t] for t in ts), (a, c) in direct)
+            for (a, c), ts in sorted(carried.items())]
+
+
 def split(model: Any, graph: DnnGraph, tiers: Sequence[int], out_dir: str | Path
           ) -> list[tuple[Stage, str | None]]:
     """Extract one sub-model per stage into ``out_dir``; ``None`` for a stage without layers."""
@@ -179,21 +250,40 @@ class StageTimes:
 
     compute: tuple[float, ...]
     transfer: tuple[float, ...]
+    back: float = 0.0  # returning the result to tier 0
 
     @property
     def total(self) -> float:
         """End-to-end seconds."""
-        return float(sum(self.compute) + sum(self.transfer))
+        return float(sum(self.compute) + sum(self.transfer) + self.back)
+
+
+def return_bytes(graph: DnnGraph, tiers: Sequence[int]) -> int:
+    """Bytes of the model outputs the last tier used sends back to tier 0 (0 if none)."""
+    last = stages(graph, tiers)[-1]
+    if last.tier == 0:
+        return 0
+    return int(sum(graph.layers[graph.index[n]].output_bytes for n in last.outputs))
+
+
+def hop_link(hop: Hop, links: Sequence[LinkModel],
+             direct: dict[tuple[int, int], LinkModel] | None) -> LinkModel:
+    """The link model a hop uses."""
+    return direct[(hop.src, hop.dst)] if hop.direct and direct else links[hop.src]
 
 
 def predict(graph: DnnGraph, tiers: Sequence[int], models: Sequence[MeasuredCostModel],
-            links: Sequence[LinkModel]) -> StageTimes:
-    """Predicted per-stage times of a plan (see the module docstring)."""
+            links: Sequence[LinkModel], return_link: LinkModel | None = None,
+            direct: dict[tuple[int, int], LinkModel] | None = None) -> StageTimes:
+    """Predicted per-stage times of a plan (see the module docstring); ``transfer`` is per
+    hop in :func:`hops` order."""
     sts = stages(graph, tiers)
     compute = tuple(models[s.tier].segment_latency(graph.layers[graph.index[n]]
                                                    for n in s.layers) for s in sts)
-    transfer = tuple(links[s.tier].transfer_time(s.send_bytes) for s in sts[:-1])
-    return StageTimes(compute, transfer)
+    transfer = tuple(hop_link(h, links, direct).transfer_time(h.nbytes)
+                     for h in hops(graph, tiers, direct or {}))
+    back = return_link.transfer_time(return_bytes(graph, tiers)) if return_link else 0.0
+    return StageTimes(compute, transfer, back)
 
 
 # ------------------------------------------------------------------------ execution
@@ -211,11 +301,14 @@ class Execution:
     max_abs_diff: float
     emulation: str
     outputs: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    back: list[float] = field(default_factory=list)  # result return per run (wall clock)
+    emulation_mode: str = "padding"                  # "quota", "padding", "quota+padding"
 
     def median(self) -> StageTimes:
         """Median of each stage over the runs."""
         return StageTimes(tuple(statistics.median(c) for c in self.compute),
-                          tuple(statistics.median(t) for t in self.transfer))
+                          tuple(statistics.median(t) for t in self.transfer),
+                          statistics.median(self.back) if self.back else 0.0)
 
     @property
     def median_total(self) -> float:
@@ -229,131 +322,39 @@ class Execution:
 
 
 def cpu_controller_available() -> bool:
-    """Whether a cgroup v2 cpu controller is delegated to us (a CPU quota would work)."""
-    try:
-        ctrl = Path("/sys/fs/cgroup/cgroup.controllers").read_text().split()
-        subtree = Path("/sys/fs/cgroup/cgroup.subtree_control")
-        return "cpu" in ctrl and subtree.exists() and bool(
-            Path("/sys/fs/cgroup").stat().st_mode & 0o200)
-    except OSError:
-        return False
+    """Whether a cgroup cpu controller (v2 or v1) is usable for a CPU quota."""
+    from edgeopt_solve.costmodel.cgroup import detect
+
+    return detect().available
 
 
-class Testbed:
-    """Stage processes kept alive across :func:`execute` calls (spawning a process that
-    imports ONNX Runtime costs seconds on a loaded machine). Use as a context manager."""
+def plan_emulation(mode: str, detection: Any) -> tuple[bool, str]:
+    """``(use the quota?, why)`` for ``mode`` (auto/quota/padding) and a cgroup detection.
 
-    def __init__(self) -> None:
-        self._ctx = mp.get_context("spawn")
-        self.procs: list[Any] = []
-        self.pipes: list[Any] = []
-
-    def ensure(self, n: int) -> None:
-        """Have at least ``n`` stage processes."""
-        while len(self.procs) < n:
-            parent, child = self._ctx.Pipe()
-            p = self._ctx.Process(target=_stage_worker, args=(child,), daemon=True)
-            p.start()
-            self.procs.append(p)
-            self.pipes.append(parent)
-
-    def close(self) -> None:
-        """Stop the stage processes."""
-        for pipe in self.pipes:
-            with contextlib.suppress(OSError):
-                pipe.send(None)
-        for p in self.procs:
-            p.join(timeout=10)
-            if p.is_alive():
-                p.terminate()
-        self.procs, self.pipes = [], []
-
-    def __enter__(self) -> Testbed:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _stage_worker(conn: Any) -> None:  # runs in a child process, one job per spec
-    import onnxruntime as ort
-
-    while True:
-        spec = conn.recv()
-        if spec is None:
-            return
-        try:
-            _stage_job(conn, spec, ort)
-        except Exception as exc:  # reported to the driver, which raises
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
-
-
-def _stage_job(conn: Any, spec: dict[str, Any], ort: Any) -> None:
-    sess = None
-    if spec["path"]:
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = spec["threads"]
-        so.inter_op_num_threads = 1
-        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        so.log_severity_level = 3
-        sess = ort.InferenceSession(spec["path"], so, providers=["CPUExecutionProvider"])
-        sess_inputs = [i.name for i in sess.get_inputs()]
-    listener = None
-    if spec["first"]:
-        conn.send(("ready", None))
-    else:
-        listener = socket.create_server((LOOPBACK, 0))
-        conn.send(("ready", listener.getsockname()[1]))
-    nxt = None
-    cmd = conn.recv()
-    if cmd[0] == "connect":
-        nxt = socket.create_connection((LOOPBACK, cmd[1]))
-        nxt.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    prev = listener.accept()[0] if listener is not None else None
-    conn.send(("connected", None))
-    feeds0 = spec.get("feeds") or {}
-    cpu_clock = time.thread_time if spec["threads"] == 1 else time.process_time
-    times: list[tuple[float, float, float, float]] = []
-    outputs: dict[str, np.ndarray] = {}
-    for _ in range(spec["total"]):
-        if prev is None:
-            conn.recv()  # "go"
-            tensors = dict(feeds0)
-            t_in = time.perf_counter()
-        else:
-            tensors = decode(recv_message(prev))
-            t_in = time.perf_counter()
-        t0, c0 = time.perf_counter(), cpu_clock()
-        cpu = 0.0
-        if sess is not None:
-            res = sess.run(list(spec["compute_out"]), {k: tensors[k] for k in sess_inputs})
-            tensors.update(zip(spec["compute_out"], res, strict=True))
-            t1, cpu = time.perf_counter(), cpu_clock() - c0
-            # the emulated dedicated device needs slowdown x (CPU time) for this stage
-            busy = cpu if spec["threads"] == 1 else t1 - t0
-            target = t0 + spec["slowdown"] * busy
-            while time.perf_counter() < target:
-                time.sleep(max(target - time.perf_counter(), 0.0) * 0.9 + 1e-5)
-            cpu *= spec["slowdown"]
-        t2 = time.perf_counter()
-        outputs = {k: tensors[k] for k in spec["outputs"]}
-        if nxt is not None:
-            send_shaped(nxt, encode({k: tensors[k] for k in spec["send"]}),
-                        bandwidth=spec["bandwidth"], rtt=spec["rtt"])
-        times.append((t_in, t0, t2, cpu))
-        if spec["last"]:
-            conn.send(("done", None))
-    conn.send(("times", times, outputs))
-    for s in (nxt, prev, listener):
-        if s is not None:
-            s.close()
+    Raises
+    ------
+    InvalidInstanceError
+        For an unknown mode, or ``"quota"`` when no controller is available.
+    """
+    if mode not in ("auto", "quota", "padding"):
+        raise InvalidInstanceError(f"must be auto, quota or padding, got {mode!r}",
+                                   field="emulation")
+    if mode == "padding":
+        return False, "padding requested"
+    if detection.available:
+        return True, detection.reason
+    if mode == "quota":
+        raise InvalidInstanceError(f"no usable cgroup cpu controller: {detection.reason}",
+                                   field="emulation")
+    return False, f"no usable cgroup cpu controller: {detection.reason}"
 
 
 def execute(model: Any, graph: DnnGraph, tiers: Sequence[int], links: Sequence[LinkModel],
             *, threads: Sequence[int] | int = 1, slowdown: Sequence[float] | float = 1.0,
             runs: int = 10, warmup: int = 2, seed: int = 0, timeout: float = 600.0,
-            testbed: Testbed | None = None) -> Execution:
+            testbed: Testbed | None = None, return_link: LinkModel | None = None,
+            emulation: str = "padding", cgroup: Any = None,
+            direct: dict[tuple[int, int], LinkModel] | None = None) -> Execution:
     """Execute a plan with one process per tier over shaped loopback TCP (module docstring).
 
     Parameters
@@ -372,11 +373,26 @@ def execute(model: Any, graph: DnnGraph, tiers: Sequence[int], links: Sequence[L
         Timed inferences and discarded ones before them.
     testbed
         Reuse these stage processes (else they are started and stopped here).
+    return_link
+        Send the output back from the last tier used to tier 0 over this link (None: the
+        result stays where it is computed).
+    emulation
+        ``"padding"`` (default), ``"quota"`` or ``"auto"`` (module docstring).
+    cgroup
+        A :class:`~edgeopt_solve.costmodel.cgroup.Detection` to use instead of detecting
+        (tests pass a fake tree's).
+    direct
+        Direct links ``(src, dst) -> LinkModel`` (``src < dst``): a tensor from ``src`` read
+        on ``dst`` goes over it instead of being relayed (:func:`hops`).
     """
     import onnx
 
+    from edgeopt_solve.costmodel.cgroup import detect
+
     n_stage = max(tiers) + 1
-    check_plan(graph, list(tiers), max(n_stage, len(links) + 1))
+    direct = {k: v for k, v in (direct or {}).items() if k[0] < k[1]}
+    check_plan(graph, list(tiers), max(n_stage, len(links) + 1,
+                                       *(d + 1 for _, d in direct)))
     if len(links) < n_stage - 1:
         raise InvalidInstanceError(f"the plan uses {n_stage} tiers but only {len(links)} "
                                    "links are given", field="links")
@@ -385,29 +401,47 @@ def execute(model: Any, graph: DnnGraph, tiers: Sequence[int], links: Sequence[L
     proto = model if not isinstance(model, str | Path) else onnx.load(str(model))
     feeds = random_input(proto, seed)
     total = warmup + runs
+    use_quota, why = plan_emulation(emulation, cgroup if cgroup is not None else
+                                    (detect() if emulation != "padding" else None))
+    ret = return_link is not None and n_stage > 1
     own = testbed is None
     bed = testbed or Testbed()
     with tempfile.TemporaryDirectory(prefix="edgeopt-split-") as tmp:
         parts = split(proto, graph, tiers, tmp)
+        plan_hops = hops(graph, tiers, direct)
+        hop_models = [hop_link(h, links, direct) for h in plan_hops]
         bed.ensure(n_stage)
         pipes = bed.pipes[:n_stage]
         try:
+            use_quota, why, limited = set_limits(bed, use_quota, why, emulation, slow, thr,
+                                                  n_stage, cgroup)
             for k, (st, path) in enumerate(parts):
                 pipes[k].send({"path": path, "threads": int(thr[k]), "slowdown": slow[k],
-                             "first": k == 0, "last": k == n_stage - 1,
-                             "compute_out": list(st.compute_out), "send": list(st.send),
-                             "outputs": list(st.outputs), "total": total,
-                             "bandwidth": links[k].bandwidth if k < n_stage - 1 else None,
-                             "rtt": links[k].rtt if k < n_stage - 1 else 0.0,
-                             "feeds": feeds if k == 0 else None})
-            ports = [_expect(pp, "ready", timeout)[1] for pp in pipes]
+                               "quota": ("always" if emulation == "quota" else "auto")
+                               if limited[k] else None,
+                               "cgroup_procs": bed.cgroup_procs[k] if limited[k] else None,
+                               "first": k == 0, "report_done": k == (0 if ret else n_stage - 1),
+                               "return": ret and k == 0,
+                               "compute_out": list(st.compute_out),
+                               "outputs": list(st.outputs), "total": total,
+                               "n_in": sum(1 for h in plan_hops if h.dst == k),
+                               "out_hops": [{"id": i, "tensors": list(h.tensors),
+                                             "bandwidth": hop_models[i].bandwidth,
+                                             "rtt": hop_models[i].rtt}
+                                            for i, h in enumerate(plan_hops) if h.src == k],
+                               "return_bandwidth": return_link.bandwidth if ret else None,
+                               "return_rtt": return_link.rtt if ret else 0.0,
+                               "feeds": feeds if k == 0 else None})
+            ports = [_expect(pp, "ready", timeout)[1] for pp in pipes]  # (hops in, return)
             for k in range(n_stage):
-                pipes[k].send(("connect", ports[k + 1]) if k < n_stage - 1 else ("none",))
+                pipes[k].send(("connect", [ports[h.dst][0] for h in plan_hops if h.src == k],
+                               ports[0][1] if ret and k == n_stage - 1 else None))
             for pp in pipes:
                 _expect(pp, "connected", timeout)
+            done_pipe = pipes[0] if ret else pipes[-1]
             for _ in range(total):
                 pipes[0].send("go")
-                _expect(pipes[-1], "done", timeout)
+                _expect(done_pipe, "done", timeout)
             reports = [_expect(pp, "times", timeout) for pp in pipes]
         except BaseException:
             bed.close()  # a stage may be stuck mid-protocol: never reuse it
@@ -419,25 +453,44 @@ def execute(model: Any, graph: DnnGraph, tiers: Sequence[int], links: Sequence[L
     outputs: dict[str, np.ndarray] = {}
     for r in reports:
         outputs.update(r[2])
-    wall = [stamps[-1][i][2] - stamps[0][i][1] for i in range(runs)]
+    back = [stamps[0][i][4] - stamps[-1][i][2] for i in range(runs)] if ret else []
+    wall = [(stamps[0][i][4] if ret else stamps[-1][i][2]) - stamps[0][i][1]
+            for i in range(runs)]
     compute_wall = [[s[i][2] - s[i][1] for i in range(runs)] for s in stamps]
     compute = [[s[i][3] if thr[k] == 1 else s[i][2] - s[i][1] for i in range(runs)]
                for k, s in enumerate(stamps)]
-    transfer = [[stamps[k + 1][i][0] - stamps[k][i][2] for i in range(runs)]
-                for k in range(n_stage - 1)]
-    e2e = [sum(c[i] for c in compute) + sum(t[i] for t in transfer) for i in range(runs)]
+    transfer = [[stamps[h.dst][i][5][j] - stamps[h.src][i][2] for i in range(runs)]
+                for j, h in enumerate(plan_hops)]
+    e2e = [sum(c[i] for c in compute) + sum(t[i] for t in transfer) + (back[i] if ret else 0.0)
+           for i in range(runs)]
     ref = _reference_outputs(proto, feeds)
     diff = max((float(np.max(np.abs(ref[k] - outputs[k]))) for k in ref if k in outputs),
                default=float("inf"))
     scale = max(float(np.max(np.abs(v))) for v in ref.values())
     match = set(ref) <= set(outputs) and diff <= 1e-4 * max(scale, 1.0)
-    emu = ("threads " + ",".join(map(str, thr[:n_stage])) + "; compute timed by CPU time "
-           "(1 thread) and padded by sleeping to slowdown x that: "
-           + ",".join(f"{s:g}" for s in slow[:n_stage])
-           + ("; cgroup cpu controller available but not used" if cpu_controller_available()
-              else "; no cgroup cpu controller"))
+    slows = ",".join(f"{s:g}" for s in slow[:n_stage])
+    modes = [r[3] for r in reports]
+    by_quota = [k for k in range(n_stage) if modes[k] == "quota"]
+    if use_quota and by_quota:
+        padded = [k for k in range(n_stage) if limited[k] and modes[k] != "quota"]
+        mode = "quota+padding" if padded else "quota"
+        emu = (f"threads {','.join(map(str, thr[:n_stage]))}; slowdown {slows} by a cgroup CPU "
+               f"quota ({why}); timed by the wall clock of the run under the quota: tier(s) "
+               f"{','.join(map(str, by_quota))}"
+               + (f"; padded instead (runs too short for the quota's granularity, bias > "
+                  f"{100 * MAX_QUOTA_BIAS:g} %): tier(s) {','.join(map(str, padded))}"
+                  if padded else "")
+               + "; unlimited tiers timed by CPU time")
+    else:
+        if use_quota:
+            why += (f"; but every limited tier's run is too short for the quota's granularity "
+                    f"(bias > {100 * MAX_QUOTA_BIAS:g} %), so they are padded")
+        emu = (f"threads {','.join(map(str, thr[:n_stage]))}; slowdown {slows} by CPU-time "
+               f"padding (compute timed by CPU time and padded by sleeping to slowdown x "
+               f"that); cgroup CPU quota not used: {why}")
+        mode = "padding"
     return Execution(runs, e2e, compute, transfer, wall, compute_wall, match, diff, emu,
-                     outputs)
+                     outputs, back, mode)
 
 
 def _expect(pipe: Any, what: str, timeout: float) -> Any:

@@ -27,17 +27,21 @@ def _run(app, *args):
 def test_profile_an_onnx_file(app, tmp_path):
     path = save_model(build_onnx(tiny_cnn()), tmp_path / "tiny.onnx")
     out = tmp_path / "p.json"
-    res = _run(app, "profile", path, "--runs", 2, "--warmup", 0, "--out", out)
+    res = _run(app, "profile", path, "--runs", 2, "--warmup", 0, "--segments", 2, "--out", out)
     assert res.exit_code == 0, res.output
     prof = json.loads(out.read_text())
     assert prof["model"]["name"] == "tiny" and prof["layers"]["conv1"]["median"] > 0
     assert prof["serialisation"]["per_byte"] >= 0
+    # segments of a user ONNX file (tensor names differ from node names) and their fusion gain
+    assert len(prof["segments"]) == 2 * 2 + 1 and "fusion gain" in res.output
+    assert prof["energy"]["source"] in ("rapl", "model") and "energy:" in res.output
 
 
 @pytest.mark.parametrize("args, text", [
     (["profile", "no-such-model"], "MODEL"),
     (["profile", "alexnet", "--runs", "0"], "--runs"),
     (["profile", "alexnet", "--threads", "0"], "--threads"),
+    (["profile", "alexnet", "--segments", "-1"], "--segments"),
 ])
 def test_profile_bad_input(app, args, text):
     res = _run(app, *args)
@@ -98,9 +102,51 @@ def test_validate_bad_inputs(app, tmp_path):
     res = _run(app, "validate", inst, ok, "--profile", prof)
     assert res.exit_code == 2 and "p.json" in res.output and "date" in res.output
     other = tmp_path / "other.json"
-    res = _run(app, "profile", "mobilenetv2", "--runs", 1, "--warmup", 0, "--out", other)
+    res = _run(app, "profile", "mobilenetv2", "--runs", 1, "--warmup", 0, "--segments", 0,
+               "--out", other)
     assert res.exit_code == 0, res.output
     res = _run(app, "validate", inst, ok, "--profile", other)
     assert res.exit_code == 2 and "other.json" in res.output and "model.name" in res.output
     res = _run(app, "validate", tmp_path / "missing.json", ok)
     assert res.exit_code == 2 and "file not found" in res.output
+
+
+def test_validate_three_tiers_with_result_return(app, tmp_path):
+    pytest.importorskip("formulations.partition")
+    g = tiny_cnn()
+    data = {"model": g.to_dict(), "return_result": True,
+            "tiers": [{"name": "device", "compute_rate": 1e9},
+                      {"name": "edge", "compute_rate": 2e9},
+                      {"name": "cloud", "compute_rate": 4e9}],
+            "links": [{"bandwidth": 2e7, "rtt": 0.002}, {"bandwidth": 5e7, "rtt": 0.01}],
+            "direct_links": [{"src": 2, "dst": 0, "bandwidth": 1e7, "rtt": 0.03}]}
+    inst = tmp_path / "three.json"
+    inst.write_text(json.dumps({"formulation": "partition", "version": 1, "name": "three",
+                                "data": data}))
+    sol = _solution(tmp_path, [0] * 4 + [1] * 4 + [2] * (len(g.layers) - 8))
+    res = _run(app, "validate", inst, sol, "--runs", 3, "--warmup", 1, "--json",
+               "--emulation", "padding")
+    assert res.exit_code == 0, res.output
+    rep = json.loads(res.output[res.output.index("{"):])
+    assert rep["outputs_match"] and rep["return_result"] and rep["emulation_mode"] == "padding"
+    names = [r["stage"] for r in rep["stages"]]
+    assert [n.split(" (")[0] for n in names] == [
+        "tier 0 compute", "link 0", "tier 1 compute", "link 1", "tier 2 compute",
+        "return to tier 0"]
+    assert names[-1].startswith("return to tier 0 (10 Mbit/s")  # the direct link 2 -> 0
+    back = rep["stages"][-1]
+    assert back["measured"] == pytest.approx(back["predicted"], rel=0.3)
+    assert "result returned to the device: yes" not in res.output  # --json: no table
+    # without the direct link the result is relayed 2 -> 1 -> 0: one store-and-forward link
+    from edgeopt_solve.costmodel.experiment import return_route
+    from formulations import partition
+
+    data.pop("direct_links")
+    relayed = partition.Instance.from_dict(data)
+    bw, rtt = return_route(relayed, 2)
+    assert bw == pytest.approx(1 / (1 / 2e7 + 1 / 5e7)) and rtt == pytest.approx(0.012)
+    assert return_route(relayed, 0) is None
+    assert return_route(partition.Instance.from_dict({**data, "return_result": False}), 2) \
+        is None
+    res = _run(app, "validate", inst, sol, "--emulation", "fast")
+    assert res.exit_code == 2 and "--emulation" in res.output
