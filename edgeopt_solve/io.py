@@ -27,6 +27,7 @@ from pydantic import Field
 
 from edgeopt_solve import registry
 from edgeopt_solve.exceptions import InvalidInstanceError
+from edgeopt_solve.paths import instance_directory
 from edgeopt_solve.result import Result
 from edgeopt_solve.schema import StrictModel, validate
 
@@ -169,7 +170,8 @@ def load(path: str | Path, *, format: str | None = None) -> LoadedInstance:
     fmt = format or detect_format(path, text)
     if fmt != "json":
         return _load_foreign(path, fmt)
-    return load_envelope(parse_json(text, source), source)
+    with instance_directory(Path(path).parent):
+        return load_envelope(parse_json(text, source), source)
 
 
 def load_envelope(raw: Any, source: str) -> LoadedInstance:

@@ -188,21 +188,14 @@ class Profile(StrictModel):
 
 
 def resolve_profile_path(path: str | Path, bundled: Path) -> Path:
-    """Where a profile named in an instance lives.
+    """Where a profile named in an instance lives (see :func:`edgeopt_solve.paths.resolve`).
 
-    ``path`` itself if it is absolute or exists relative to the working directory, else
-    the same relative path under ``bundled`` (a formulation's ``instances/<name>/``
-    folder) when the file is there, else ``path`` unchanged so that reading it reports
-    the name the user wrote.
+    Absolute, else next to the instance file being loaded, else relative to the working
+    directory, else under ``bundled`` (a formulation's ``instances/<name>/`` folder).
     """
-    p = Path(path)
-    try:
-        if p.is_absolute() or p.exists():
-            return p
-    except (OSError, ValueError):  # too long or unrepresentable: reading it reports that
-        return p
-    alt = bundled / p
-    return alt if alt.exists() else p
+    from edgeopt_solve.paths import resolve
+
+    return resolve(path, bundled)
 
 
 def load_profile(path: str | Path) -> Profile:

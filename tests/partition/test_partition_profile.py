@@ -125,3 +125,28 @@ def test_partition_imports_without_onnx_and_reads_profiles_without_onnxruntime()
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_relative_profile_path_is_found_next_to_the_instance_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relative profile path means "beside the instance file", whatever the cwd."""
+    here = tmp_path / "study"
+    (here / "measured").mkdir(parents=True)
+    (here / "measured" / "phone.json").write_text(PROFILE.read_text())
+    d = data()
+    d["tiers"][0]["profile"] = "measured/phone.json"
+    (here / "inst.json").write_text(json.dumps({"formulation": "partition", "version": 1,
+                                                "data": d}))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    loaded = load(here / "inst.json")
+    assert loaded.instance.tiers[0].profile == "measured/phone.json"  # kept as written
+    absolute = copy.deepcopy(d)
+    absolute["tiers"][0]["profile"] = str(here / "measured" / "phone.json")
+    assert loaded.instance.to_dict()["tiers"][0]["profile"] == "measured/phone.json"
+    assert P.solve(loaded.instance).objective == pytest.approx(
+        P.solve(P.Instance.from_dict(absolute)).objective, rel=1e-12)
+    # outside load() nothing says where the file was: the same data names the missing file
+    with pytest.raises(InvalidInstanceError, match=r"measured/phone\.json"):
+        P.Instance.from_dict(d)
