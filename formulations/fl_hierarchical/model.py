@@ -34,7 +34,7 @@ from typing import Any
 from pydantic import Field
 
 from edgeopt_solve.exceptions import InvalidInstanceError
-from edgeopt_solve.schema import StrictModel, validate
+from edgeopt_solve.schema import StrictModel, require_signs, validate
 
 
 class EdgeSchema(StrictModel):
@@ -193,20 +193,11 @@ class Instance:
             Naming the offending field (``devices[3].gains[1]``).
         """
         m = validate(InstanceSchema, data)
-        for name in _POSITIVE_SYSTEM:
-            value = getattr(m, name)
-            if value <= 0:
-                raise InvalidInstanceError(f"must be > 0, got {value!r}", field=name)
+        require_signs(m, positive=_POSITIVE_SYSTEM)
         edges = []
         for j, e in enumerate(m.edges):
-            if e.bandwidth <= 0:
-                raise InvalidInstanceError(f"must be > 0, got {e.bandwidth!r}",
-                                           field=f"edges[{j}].bandwidth")
-            for name in ("cloud_time", "cloud_energy"):
-                value = getattr(e, name)
-                if value < 0:
-                    raise InvalidInstanceError(f"must be >= 0, got {value!r}",
-                                               field=f"edges[{j}].{name}")
+            require_signs(e, positive=("bandwidth",), nonnegative=("cloud_time", "cloud_energy"),
+                          prefix=f"edges[{j}]")
             if e.max_devices is not None and e.max_devices < 0:
                 raise InvalidInstanceError(f"must be >= 0, got {e.max_devices!r}",
                                            field=f"edges[{j}].max_devices")
@@ -214,11 +205,7 @@ class Instance:
                               e.max_devices, _position(e.position, f"edges[{j}].position")))
         devices = []
         for i, d in enumerate(m.devices):
-            for name in _POSITIVE_DEVICE:
-                value = getattr(d, name)
-                if value <= 0:
-                    raise InvalidInstanceError(f"must be > 0, got {value!r}",
-                                               field=f"devices[{i}].{name}")
+            require_signs(d, positive=_POSITIVE_DEVICE, prefix=f"devices[{i}]")
             if len(d.gains) != len(edges):
                 raise InvalidInstanceError(
                     f"{len(d.gains)} gains for {len(edges)} edge servers",
