@@ -31,22 +31,17 @@ can succeed here and fail there, and the evaluation counts may differ by a few.
 
 from __future__ import annotations
 
-import heapq
 from typing import Any
 
 import numpy as np
 
 from edgeopt_solve.context import SolveContext
 from edgeopt_solve.protocol import MethodOutput
-from edgeopt_solve.status import Status
 
-from .common import Prepared, prepare, to_solution
+from .common import Prepared
 from .mh_fast import max_on_time
 from .model import Instance
-
-#: failed certificate checks allowed before the search stops trying them (a check sorts
-#: the chosen set, about the cost of an evaluation)
-CERTIFICATE_TRIES = 8
+from .threshold_search import CERTIFICATE_TRIES, fits_deadline, search_thresholds
 
 
 class FastSearcher:
@@ -134,68 +129,16 @@ class FastSearcher:
             return chosen.size, chosen.tolist()
         if self.certificates <= 0:
             return chosen.size, None
-        if self.fits(chosen):
+        if fits_deadline(self.prep, self.rel, chosen):
             return chosen.size, chosen.tolist()
         self.certificates -= 1
         return chosen.size, None
 
-    def fits(self, chosen: np.ndarray) -> bool:
-        """Whether ``chosen`` fits the deadline (Jackson order, own distribution time)."""
-        if chosen.size == 0:
-            return True
-        prep = self.prep
-        rel = self.rel[chosen]
-        order = np.argsort(rel, kind="stable")
-        suffix = np.cumsum(prep.upload[chosen][order][::-1])[::-1]
-        end = float(np.max(rel[order] + suffix))
-        if prep.broadcast:
-            end += float(prep.download[chosen].max())
-        return end <= prep.budget + prep.eps
+    def select(self, a: int) -> list[int]:
+        """An optimal set at the single threshold ``T_a`` (the relaxation is exact there)."""
+        return self.evaluate(a, a).tolist()
 
 
 def solve_exact_fast(inst: Instance, ctx: SolveContext, **options: Any) -> MethodOutput:
     """Exact unweighted FedCS selection (all weights equal, no coverage constraints)."""
-    if options:
-        raise TypeError(f"unexpected options {sorted(options)}")
-    prep = prepare(inst)
-    weight = float(prep.weight[0]) if prep.n else 1.0
-    search = FastSearcher(prep)
-    m = int(search.thr.size)
-    stats: dict[str, Any] = {"algorithm": "threshold-moore-hodgson", "thresholds": m,
-                             "evaluator": "spt-blocks"}
-    if m == 0:
-        return MethodOutput(Status.OPTIMAL, to_solution(inst, prep, []), bound=0.0,
-                            message="no client fits the deadline", stats=stats)
-    best_value, best_set = 0, []
-    heap: list[tuple[int, int, int]] = []
-    root, proof = search.bound(0, m - 1)
-    if proof is not None:
-        best_value, best_set = root, proof
-    else:
-        heap.append((-root, 0, m - 1))
-    while heap:
-        neg_ub, a, b = heap[0]
-        if -neg_ub <= best_value or ctx.out_of_time():
-            break
-        heapq.heappop(heap)
-        mid = (a + b) // 2
-        for lo, hi in ((a, mid), (mid + 1, b)):
-            if search.size(hi) <= best_value:
-                continue
-            got, proof = search.bound(lo, hi, -neg_ub)
-            if got <= best_value:
-                continue
-            if proof is not None:  # attained (always so for a single threshold)
-                best_value, best_set = got, proof
-            else:
-                heapq.heappush(heap, (-min(got, -neg_ub), lo, hi))
-    open_bound = -heap[0][0] if heap else 0
-    stats["mh_evaluations"] = search.evaluations
-    sol = to_solution(inst, prep, best_set)
-    if open_bound > best_value:
-        msg = f"stopped with {best_value} clients; at most {open_bound} possible"
-        return MethodOutput(Status.FEASIBLE, sol, bound=weight * open_bound,
-                            limit=ctx.limit_hit(), message=msg, stats=stats)
-    msg = "" if best_set else "no client fits the deadline"
-    return MethodOutput(Status.OPTIMAL, sol, bound=weight * best_value, message=msg,
-                        stats=stats)
+    return search_thresholds(inst, ctx, options, FastSearcher, "spt-blocks")

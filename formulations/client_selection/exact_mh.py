@@ -64,11 +64,11 @@ import numpy as np
 
 from edgeopt_solve.context import SolveContext
 from edgeopt_solve.protocol import MethodOutput
-from edgeopt_solve.status import Status
 
-from .common import Prepared, prepare, to_solution
+from .common import Prepared
 from .exact_fast import solve_exact_fast
 from .model import Instance
+from .threshold_search import CERTIFICATE_TRIES, fits_deadline, search_thresholds
 
 
 def moore_hodgson(due: list[float], upload: list[float], eps: float) -> list[int]:
@@ -113,10 +113,7 @@ def moore_hodgson_count(due: list[float], upload: list[float], eps: float) -> in
     return len(heap)
 
 
-CERTIFICATE_TRIES = 8
-
-
-class _Searcher:
+class HeapSearcher:
     """Moore–Hodgson evaluations over threshold intervals, counted."""
 
     def __init__(self, prep: Prepared) -> None:
@@ -150,7 +147,7 @@ class _Searcher:
         order = np.lexsort((members, due))
         return members[order], due[order]
 
-    def bound(self, a: int, b: int) -> tuple[int, list[int] | None]:
+    def bound(self, a: int, b: int, upper: int | None = None) -> tuple[int, list[int] | None]:
         """Relaxation for thresholds ``T_a..T_b`` (exact when ``a == b``).
 
         Returns the bound and, when the relaxation's own set is feasible for the real
@@ -164,24 +161,10 @@ class _Searcher:
             return moore_hodgson_count(due_list, up_list, self.prep.eps), None
         got = moore_hodgson(due_list, up_list, self.prep.eps)
         chosen = members[np.asarray(got, dtype=np.int64)] if got else members[:0]
-        if self._fits(chosen):
+        if fits_deadline(self.prep, self.rel, chosen):
             return len(got), chosen.tolist()
         self.certificates -= 1
         return len(got), None
-
-    def _fits(self, chosen: np.ndarray) -> bool:
-        """Whether ``chosen`` fits the deadline (Jackson order, own distribution time)."""
-        if chosen.size == 0:
-            return True
-        prep = self.prep
-        rel = self.rel[chosen]
-        order = np.argsort(rel, kind="stable")
-        rel, up = rel[order], prep.upload[chosen][order]
-        suffix = np.cumsum(up[::-1])[::-1]
-        end = float(np.max(rel + suffix))
-        if prep.broadcast:
-            end += float(prep.download[chosen].max())
-        return end <= prep.budget + prep.eps
 
     def select(self, a: int) -> list[int]:
         """An optimal set for threshold ``T_a`` (positions in the prepared arrays)."""
@@ -211,52 +194,4 @@ def solve_exact_mh(inst: Instance, ctx: SolveContext, **options: Any) -> MethodO
 def solve_exact_mh_reference(inst: Instance, ctx: SolveContext,
                              **options: Any) -> MethodOutput:
     """Exact unweighted FedCS selection, one heap Moore–Hodgson run per evaluation."""
-    if options:
-        raise TypeError(f"unexpected options {sorted(options)}")
-    prep = prepare(inst)
-    weight = float(prep.weight[0]) if prep.n else 1.0
-    search = _Searcher(prep)
-    m = int(search.thr.size)
-    stats: dict[str, Any] = {"algorithm": "threshold-moore-hodgson", "thresholds": m,
-                             "evaluator": "heap"}
-    if m == 0:
-        return MethodOutput(Status.OPTIMAL, to_solution(inst, prep, []), bound=0.0,
-                            message="no client fits the deadline", stats=stats)
-    best_value, best_set = 0, []
-    heap: list[tuple[int, int, int]] = []
-    root, proof = search.bound(0, m - 1)
-    if proof is not None:
-        best_value, best_set = root, proof
-    elif m == 1:  # a single threshold: the bound is exact
-        best_value, best_set = root, search.select(0)
-    else:
-        heap.append((-root, 0, m - 1))
-    while heap:
-        neg_ub, a, b = heap[0]
-        if -neg_ub <= best_value or ctx.out_of_time():
-            break
-        heapq.heappop(heap)
-        mid = (a + b) // 2
-        for lo, hi in ((a, mid), (mid + 1, b)):
-            if search.size(hi) <= best_value:
-                continue
-            got, proof = search.bound(lo, hi)
-            if got <= best_value:
-                continue
-            if proof is not None:  # the bound is attained: nothing better inside
-                best_value, best_set = got, proof
-            elif lo == hi:
-                best_value, best_set = got, search.select(lo)
-            else:
-                heapq.heappush(heap, (-min(got, -neg_ub), lo, hi))
-    open_bound = -heap[0][0] if heap else 0
-    chosen = best_set
-    stats["mh_evaluations"] = search.evaluations
-    sol = to_solution(inst, prep, chosen)
-    if open_bound > best_value:
-        msg = f"stopped with {best_value} clients; at most {open_bound} possible"
-        return MethodOutput(Status.FEASIBLE, sol, bound=weight * open_bound,
-                            limit=ctx.limit_hit(), message=msg, stats=stats)
-    msg = "" if chosen else "no client fits the deadline"
-    return MethodOutput(Status.OPTIMAL, sol, bound=weight * best_value, message=msg,
-                        stats=stats)
+    return search_thresholds(inst, ctx, options, HeapSearcher, "heap")
