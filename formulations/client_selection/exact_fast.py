@@ -41,19 +41,14 @@ from edgeopt_solve.protocol import MethodOutput
 from .common import Prepared
 from .mh_fast import max_on_time
 from .model import Instance
-from .threshold_search import CERTIFICATE_TRIES, fits_deadline, search_thresholds
+from .threshold_search import Searcher, fits_deadline, search_thresholds
 
 
-class FastSearcher:
+class FastSearcher(Searcher):
     """Evaluations of the threshold relaxation ``F(a, b)`` on pre-sorted orders."""
 
     def __init__(self, prep: Prepared) -> None:
-        self.prep = prep
-        self.rel = prep.release()
-        self.thr = prep.thresholds()
-        self.down_sorted = np.sort(prep.download)
-        self.evaluations = 0
-        self.certificates = CERTIFICATE_TRIES
+        super().__init__(prep)
         idx = np.arange(prep.n)
         #: EDD order at a common threshold: release descending (ties by position)
         self.order_rel = np.lexsort((idx, -self.rel))
@@ -67,12 +62,6 @@ class FastSearcher:
         #: shortest upload first (ties by position)
         self.order_spt = np.lexsort((idx, prep.upload))
         self._pos = np.full(prep.n, -1, dtype=np.int64)
-
-    def size(self, b: int) -> int:
-        """``|E(T_b)|``."""
-        if not self.prep.broadcast:
-            return self.prep.n
-        return int(np.searchsorted(self.down_sorted, self.thr[b], side="right"))
 
     def jobs(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         """Members of ``E(T_b)`` in EDD order and their relaxed due dates (``T_a``)."""

@@ -65,10 +65,9 @@ import numpy as np
 from edgeopt_solve.context import SolveContext
 from edgeopt_solve.protocol import MethodOutput
 
-from .common import Prepared
 from .exact_fast import solve_exact_fast
 from .model import Instance
-from .threshold_search import CERTIFICATE_TRIES, fits_deadline, search_thresholds
+from .threshold_search import Searcher, fits_deadline, search_thresholds
 
 
 def moore_hodgson(due: list[float], upload: list[float], eps: float) -> list[int]:
@@ -113,24 +112,8 @@ def moore_hodgson_count(due: list[float], upload: list[float], eps: float) -> in
     return len(heap)
 
 
-class HeapSearcher:
+class HeapSearcher(Searcher):
     """Moore–Hodgson evaluations over threshold intervals, counted."""
-
-    def __init__(self, prep: Prepared) -> None:
-        self.prep = prep
-        self.rel = prep.release()
-        self.thr = prep.thresholds()
-        self.down_sorted = np.sort(prep.download)
-        self.evaluations = 0
-        #: failed certificate checks allowed before bounds switch to the faster count-only
-        #: Moore–Hodgson (a check costs about as much as the bound itself)
-        self.certificates = CERTIFICATE_TRIES
-
-    def size(self, b: int) -> int:
-        """``|E(T_b)|``."""
-        if not self.prep.broadcast:
-            return self.prep.n
-        return int(np.searchsorted(self.down_sorted, self.thr[b], side="right"))
 
     def _jobs(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         """Members of ``E(T_b)`` in due-date order and their relaxed due dates."""

@@ -9,7 +9,7 @@ heap Moore–Hodgson, :class:`.exact_fast.FastSearcher` the numpy SPT-block algo
 from __future__ import annotations
 
 import heapq
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -25,20 +25,34 @@ from .model import Instance
 CERTIFICATE_TRIES = 8
 
 
-class Searcher(Protocol):
-    """One way of evaluating the relaxation over threshold intervals."""
+class Searcher:
+    """What both evaluators of the relaxation share: thresholds, releases, ``|E(T)|``.
 
-    thr: np.ndarray
-    evaluations: int
+    Subclasses add ``bound(a, b, upper)`` (``F(a, b)`` and, when its own set fits the
+    real constraint, that set) and ``select(a)`` (an optimal set at threshold ``T_a``).
+    """
+
+    def __init__(self, prep: Prepared) -> None:
+        self.prep = prep
+        self.rel = prep.release()
+        self.thr = prep.thresholds()
+        self.down_sorted = np.sort(prep.download)
+        self.evaluations = 0
+        self.certificates = CERTIFICATE_TRIES
 
     def size(self, b: int) -> int:
         """``|E(T_b)|``, the clients a threshold ``T_b`` admits."""
+        if not self.prep.broadcast:
+            return self.prep.n
+        return int(np.searchsorted(self.down_sorted, self.thr[b], side="right"))
 
     def bound(self, a: int, b: int, upper: int | None = None) -> tuple[int, list[int] | None]:
         """``F(a, b)`` and, when its own set fits the real constraint, that set."""
+        raise NotImplementedError
 
     def select(self, a: int) -> list[int]:
         """An optimal set at the single threshold ``T_a``."""
+        raise NotImplementedError
 
 
 def fits_deadline(prep: Prepared, release: np.ndarray, chosen: np.ndarray) -> bool:
