@@ -8,7 +8,7 @@ keys before any solver sees it. :func:`validate` turns pydantic's errors into on
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -84,3 +84,25 @@ def require_signs(values: Any, *, positive: tuple[str, ...] = (),
             if not ok(value):
                 field = f"{prefix}.{name}" if prefix else name
                 raise InvalidInstanceError(f"must be {rule}, got {value!r}", field=field)
+
+
+class SchemaBacked:
+    """Mixin for an instance dataclass validated by the :class:`StrictModel` ``SCHEMA``.
+
+    Gives ``json_schema()`` (the file schema of the instance ``data``) and
+    ``with_changes(**fields)`` (a copy with some fields replaced, validated again through
+    ``from_dict``, so a change can never produce an instance a file could not hold).
+    """
+
+    SCHEMA: ClassVar[type[StrictModel]]
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """JSON Schema of the instance ``data``."""
+        return cls.SCHEMA.model_json_schema()
+
+    def with_changes(self, **changes: Any) -> Self:
+        """A validated copy with some fields replaced (``deadline=...``)."""
+        data = self.to_dict()  # type: ignore[attr-defined]
+        data.update(changes)
+        return type(self).from_dict(data)  # type: ignore[attr-defined]

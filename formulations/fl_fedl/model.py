@@ -33,12 +33,12 @@ global round) and ``power`` p_n (W). The power follows from tau
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from edgeopt_solve.exceptions import InvalidInstanceError
-from edgeopt_solve.schema import StrictModel, require_signs, validate
+from edgeopt_solve.schema import SchemaBacked, StrictModel, require_signs, validate
 
 
 class DeviceSchema(StrictModel):
@@ -120,8 +120,10 @@ class Device:
 
 
 @dataclass(frozen=True)
-class Instance:
+class Instance(SchemaBacked):
     """A validated FEDL instance (see the module docstring for fields and units)."""
+
+    SCHEMA: ClassVar[type[StrictModel]] = InstanceSchema
 
     bandwidth: float
     noise_power: float
@@ -137,11 +139,6 @@ class Instance:
     def n(self) -> int:
         """Number of devices."""
         return len(self.devices)
-
-    @classmethod
-    def json_schema(cls) -> dict[str, Any]:
-        """JSON Schema of the instance ``data``."""
-        return InstanceSchema.model_json_schema()
 
     @classmethod
     def from_dict(cls, data: Any) -> Instance:
@@ -176,11 +173,6 @@ class Instance:
         out["devices"] = [d.to_dict() for d in self.devices]
         return out
 
-    def with_changes(self, **changes: Any) -> Instance:
-        """A validated copy with some system fields replaced (``kappa=...``, ``theta=...``)."""
-        data = self.to_dict()
-        data.update(changes)
-        return Instance.from_dict(data)
 
 
 @dataclass(frozen=True)

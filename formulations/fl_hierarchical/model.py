@@ -29,12 +29,12 @@ Solution: ``association`` (edge index of every device), ``frequency`` f_i (Hz) a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from edgeopt_solve.exceptions import InvalidInstanceError
-from edgeopt_solve.schema import StrictModel, require_signs, validate
+from edgeopt_solve.schema import SchemaBacked, StrictModel, require_signs, validate
 
 
 class EdgeSchema(StrictModel):
@@ -155,8 +155,10 @@ class Device:
 
 
 @dataclass(frozen=True)
-class Instance:
+class Instance(SchemaBacked):
     """A validated HFEL instance (see the module docstring for fields and units)."""
+
+    SCHEMA: ClassVar[type[StrictModel]] = InstanceSchema
 
     model_bits: float
     noise_psd: float
@@ -177,11 +179,6 @@ class Instance:
     def m(self) -> int:
         """Number of edge servers."""
         return len(self.edges)
-
-    @classmethod
-    def json_schema(cls) -> dict[str, Any]:
-        """JSON Schema of the instance ``data``."""
-        return InstanceSchema.model_json_schema()
 
     @classmethod
     def from_dict(cls, data: Any) -> Instance:

@@ -29,11 +29,11 @@ together during [T_c, T_c + L], so every entry is the same).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from edgeopt_solve.schema import StrictModel, require_signs, validate
+from edgeopt_solve.schema import SchemaBacked, StrictModel, require_signs, validate
 
 ACCESS = ("tdma", "noma")
 
@@ -116,8 +116,10 @@ class Device:
 
 
 @dataclass(frozen=True)
-class Instance:
+class Instance(SchemaBacked):
     """A validated FL-round uplink instance (see the module docstring for units)."""
+
+    SCHEMA: ClassVar[type[StrictModel]] = InstanceSchema
 
     access: str
     bandwidth: float
@@ -130,11 +132,6 @@ class Instance:
     def n(self) -> int:
         """Number of devices."""
         return len(self.devices)
-
-    @classmethod
-    def json_schema(cls) -> dict[str, Any]:
-        """JSON Schema of the instance ``data``."""
-        return InstanceSchema.model_json_schema()
 
     @classmethod
     def from_dict(cls, data: Any) -> Instance:
@@ -163,11 +160,6 @@ class Instance:
         out["devices"] = [d.to_dict() for d in self.devices]
         return out
 
-    def with_changes(self, **changes: Any) -> Instance:
-        """A validated copy with some system fields replaced (``deadline=...``, ``access=...``)."""
-        data = self.to_dict()
-        data.update(changes)
-        return Instance.from_dict(data)
 
 
 @dataclass(frozen=True)
