@@ -178,7 +178,12 @@ def _print_profile(prof: Any, dest: Path) -> None:
 
 def validate_cmd(
     instance: Annotated[str, typer.Argument(help="Partition instance file.")],
-    solution: Annotated[str, typer.Argument(help="Its solution file (a plan).")],
+    solution: Annotated[str | None, typer.Argument(
+        help="Its solution file (a plan); or give --cut instead.")] = None,
+    cut: Annotated[str | None, typer.Option(
+        "--cut", help="Instead of a solution file: a two-tier plan cutting these tensors "
+        "(comma-separated ONNX tensor or layer names): they and everything they depend on "
+        "run on the input's tier, the rest on the next.")] = None,
     profile: Annotated[Path | None, typer.Option(
         "--profile", help="Device profile of this machine (measured now if omitted).")] = None,
     runs: Annotated[int, typer.Option("--runs", help="Timed end-to-end runs.")] = 10,
@@ -198,7 +203,6 @@ def validate_cmd(
     _need_onnx()
     from edgeopt_solve import io
     from edgeopt_solve.costmodel.experiment import return_route, run_plan, tier_slowdowns
-    from edgeopt_solve.costmodel.onnx_build import build_onnx
     from edgeopt_solve.costmodel.profile import load_profile
 
     try:
@@ -214,24 +218,24 @@ def validate_cmd(
             raise InvalidInstanceError(f"validate needs a partition instance, got "
                                        f"{loaded.formulation!r}", field="formulation",
                                        source=instance)
-        sol = io.load_solution(solution, loaded)
+        if (solution is None) == (cut is None):
+            raise InvalidInstanceError("give a solution file or --cut (one of them)",
+                                       field="SOLUTION")
         inst = loaded.instance
         k = len(inst.tiers)
-        if inst.input_tier != 0:
-            raise InvalidInstanceError("validate runs plans whose input starts on tier 0",
-                                       field="data.input_tier", source=instance)
+        model, flow, model_file = _plan_model(instance, inst)
+        if solution is not None:
+            plan = list(io.load_solution(solution, loaded).tiers)
+        else:
+            plan = _cut_plan(inst, model if flow is not None else None, cut or "")
         try:
             from edgeopt_solve.costmodel.validate import check_plan
 
-            check_plan(inst.graph, list(sol.tiers), k)
+            check_plan(inst.graph, plan, k, inst.input_tier)
         except InvalidInstanceError as exc:
             raise exc.located(source=solution) from None
         thr = _floats(threads, k, "--threads", minimum=1)
         slow = _floats(slowdown, k, "--slowdown", minimum=1) or tier_slowdowns(inst)
-        try:
-            model = build_onnx(inst.graph)
-        except InvalidInstanceError as exc:
-            raise exc.located(source=instance, prefix="data.model") from None
         prof = load_profile(profile) if profile is not None else None
         if prof is not None:
             from edgeopt_solve.costmodel.measured import MeasuredCostModel
@@ -242,20 +246,25 @@ def validate_cmd(
                 raise exc.located(source=str(profile)) from None
     except InvalidInstanceError as exc:
         raise _fail(exc) from None
-    last = max(sol.tiers)
+    last = max(plan)
     back = return_route(inst, last)
     direct = [(d.src, d.dst, d.bandwidth, d.rtt) for d in inst.direct_links]
     if any(s > d for s, d, _, _ in direct) and back is None:
         err.print("note: backward direct links are only used to return a result")
+    if model_file is not None:
+        err.print(f"note: model {model_file} (the instance's ONNX file)")
+    if inst.input_tier:
+        err.print(f"note: the input starts on tier {inst.input_tier}: its process generates it")
     if back is not None:
         err.print(f"note: the result returns from tier {last} to tier 0 at {back[0] / 1e6:g} "
                   f"Mbit/s, RTT {back[1] * 1e3:g} ms (the instance's route back)")
     try:
-        report = run_plan(model, inst.graph, list(sol.tiers),
-                          [(lk.bandwidth, lk.rtt) for lk in inst.links], profile=prof,
-                          threads=[int(t) for t in thr] if thr else 1, slowdown=slow,
-                          runs=runs, warmup=warmup, return_link=back, emulation=emulation,
-                          direct_links=direct)
+        report = run_plan(model, inst.graph, plan,
+                                [(lk.bandwidth, lk.rtt) for lk in inst.links], flow=flow,
+                                input_tier=inst.input_tier, profile=prof,
+                                threads=[int(t) for t in thr] if thr else 1, slowdown=slow,
+                                runs=runs, warmup=warmup, return_link=back,
+                                emulation=emulation, direct_links=direct)
     except InvalidInstanceError as exc:  # --emulation quota where no quota is possible
         raise _fail(exc) from None
     if as_json:
@@ -263,6 +272,98 @@ def validate_cmd(
     else:
         _print_report(report)
     raise typer.Exit(0 if report["outputs_match"] else 1)
+
+
+def _onnx_ref(instance: str) -> str | None:
+    """The ``{"onnx": path}`` an instance file's model names (the file itself for an
+    ``.onnx`` instance), else None."""
+    if Path(instance).suffix.lower() == ".onnx":
+        return instance
+    try:
+        model = json.loads(Path(instance).read_text(encoding="utf-8"))["data"]["model"]
+    except (OSError, ValueError, KeyError, TypeError):  # io.load read it: not JSON here
+        return None
+    return model["onnx"] if isinstance(model, dict) and isinstance(model.get("onnx"), str) \
+        else None
+
+
+def _plan_model(instance: str, inst: Any) -> tuple[Any, Any, str | None]:
+    """``(ONNX model to split, its tensor flow or None, the user's file or None)``.
+
+    A zoo or inline model is built (:func:`~edgeopt_solve.costmodel.onnx_build.build_onnx`).
+    A ``{"onnx": path}`` model is the user's file: the path as the partition formulation
+    reads it (working directory), else resolved like other paths in an instance file
+    (:func:`edgeopt_solve.paths.resolve`: next to the instance first); the file must give
+    the instance's graph again (``read_onnx``), and its nodes are matched to the layers
+    (:func:`~edgeopt_solve.costmodel.validate.onnx_flow`).
+    """
+    from edgeopt_solve.costmodel.onnx_build import build_onnx
+    from edgeopt_solve.costmodel.validate import onnx_flow
+    from edgeopt_solve.paths import instance_directory, resolve
+    from edgeopt_solve.system.onnx_import import read_onnx
+
+    ref = _onnx_ref(instance)
+    if ref is None:
+        try:
+            return build_onnx(inst.graph), None, None
+        except InvalidInstanceError as exc:
+            raise exc.located(source=instance, prefix="data.model") from None
+    import onnx
+
+    with instance_directory(Path(instance).parent):
+        candidates = list(dict.fromkeys([Path(ref), resolve(ref)]))
+    field = "data.model.onnx" if ref != instance else None
+    seen = False
+    for path in candidates:
+        if not path.is_file():
+            continue
+        seen = True
+        try:
+            if read_onnx(path) != inst.graph:
+                continue
+            model = onnx.load_model_from_string(path.read_bytes())
+        except InvalidInstanceError:
+            continue
+        try:
+            proto, flow = onnx_flow(model, inst.graph)
+        except InvalidInstanceError as exc:
+            raise exc.located(source=str(path)) from None
+        return proto, flow, str(path)
+    why = "does not give the instance's model (changed since?)" if seen else "not found"
+    raise InvalidInstanceError(f"ONNX file {ref!r}: {why}", field=field, source=instance)
+
+
+def _cut_plan(inst: Any, proto: Any, text: str) -> list[int]:
+    """The two-tier plan ``--cut`` names (tiers ``input_tier`` and ``input_tier + 1``).
+
+    A name is an ONNX tensor of ``proto`` (a user's file) or a layer; one that is neither
+    is an error naming it.
+    """
+    from edgeopt_solve.costmodel.validate import onnx_layer_names, plan_from_cut
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise InvalidInstanceError("names no tensor", field="--cut")
+    tensor_layer: dict[str, str] = {}
+    if proto is not None:
+        for layer, node in onnx_layer_names(proto):
+            for t in node.output:
+                tensor_layer.setdefault(t, layer)
+    t0 = inst.input_tier
+    if t0 + 1 >= len(inst.tiers):
+        raise InvalidInstanceError(f"a cut needs a tier after the input's tier {t0}",
+                                   field="--cut")
+    layers = []
+    for i, name in enumerate(names):
+        layer = name if name in inst.graph.index else tensor_layer.get(name)
+        if layer is None:
+            raise InvalidInstanceError(
+                f"cut tensor {name!r} does not exist in model {inst.graph.name!r} (neither a "
+                f"tensor of its ONNX file nor a layer)" if proto is not None else
+                f"cut tensor {name!r} does not exist in model {inst.graph.name!r}",
+                field=f"--cut[{i}]")
+        layers.append(layer)
+    return [t0 + t for t in plan_from_cut(inst.graph, layers)]
 
 
 def _print_report(rep: dict[str, Any]) -> None:

@@ -84,7 +84,8 @@ def run_plan(model: Any, graph: DnnGraph, tiers: Sequence[int],
              runs: int = 10, warmup: int = 2, profile_runs: int = 10,
              testbed: Any = None, return_link: tuple[float, float] | None = None,
              emulation: str = "padding", cgroup: Any = None,
-             direct_links: Sequence[tuple[int, int, float, float]] = ()) -> dict[str, Any]:
+             direct_links: Sequence[tuple[int, int, float, float]] = (),
+             flow: Any = None, input_tier: int = 0) -> dict[str, Any]:
     """Predict and execute one plan; a JSON-ready report (times in s).
 
     Parameters
@@ -112,6 +113,12 @@ def run_plan(model: Any, graph: DnnGraph, tiers: Sequence[int],
     direct_links
         ``(src, dst, bandwidth, rtt)`` of direct links (the first of a pair is used, as in
         the partition model); forward ones carry tensors from ``src`` read on ``dst``.
+    flow
+        Which of a user's ONNX tensors each layer reads
+        (:func:`~edgeopt_solve.costmodel.validate.onnx_flow`); ``None`` for a model built
+        from the zoo (layer names are tensor names).
+    input_tier
+        The tier where the model input starts; tiers before it have no rows.
     """
     from edgeopt_solve.costmodel.profiler import profile_model
 
@@ -119,7 +126,7 @@ def run_plan(model: Any, graph: DnnGraph, tiers: Sequence[int],
     slow = [float(slowdown)] * n if isinstance(slowdown, int | float) else list(slowdown)
     thr = [int(threads)] * n if isinstance(threads, int) else [int(t) for t in threads]
     if profile is None:  # measure now, including the plan's own segments where it has them
-        profile = profile_model(model, graph, threads=thr[0], runs=profile_runs,
+        profile = profile_model(model, graph, threads=thr[input_tier], runs=profile_runs,
                                 cuts=plan_cuts(graph, tiers) or None)
     if profile.serialisation is None:
         profile = profile.model_copy(update={"serialisation": measure_serialisation()})
@@ -131,19 +138,21 @@ def run_plan(model: Any, graph: DnnGraph, tiers: Sequence[int],
     for src, dst, bw, rtt in direct_links:
         if src < dst:
             direct.setdefault((src, dst), link_models(profile, [(bw, rtt)])[0])
-    pred = predict(graph, tiers, cms, lms, back, direct)
+    pred = predict(graph, tiers, cms, lms, back, direct, flow, input_tier)
     ex = execute(model, graph, tiers, lms, threads=thr[:n], slowdown=slow[:n], runs=runs,
                  warmup=warmup, testbed=testbed, return_link=back, emulation=emulation,
-                 cgroup=cgroup, direct=direct)
+                 cgroup=cgroup, direct=direct, flow=flow, input_tier=input_tier)
     meas = ex.median()
-    sts = stages(graph, tiers)
-    plan_hops = hops(graph, tiers, direct)
+    plan_hops = hops(graph, tiers, direct, flow, input_tier)
     rows = []
-    for k, st in enumerate(sts):
+    for k, st in enumerate(stages(graph, tiers, flow, input_tier)):
+        if k < input_tier:
+            continue
         layers = [graph.layers[graph.index[name]] for name in st.layers]
         src = "profiled segment" if cms[k].measured_segment(layers) is not None else \
             "sum of layers"
-        rows.append({"stage": f"tier {k} compute ({len(st.layers)} layers)",
+        what = " (generates the input)" if k == input_tier and input_tier else ""
+        rows.append({"stage": f"tier {k} compute ({len(st.layers)} layers){what}",
                      "predicted": pred.compute[k], "measured": meas.compute[k],
                      "predicted_from": src if st.layers else "-"})
         for j, h in enumerate(plan_hops):
@@ -152,13 +161,14 @@ def run_plan(model: Any, graph: DnnGraph, tiers: Sequence[int],
                 rows.append({"stage": f"{h.label} ({bw / 1e6:g} Mbit/s, {h.nbytes / 1e3:.1f} kB)",
                              "predicted": pred.transfer[j], "measured": meas.transfer[j]})
     if back is not None:
-        nbytes = return_bytes(graph, tiers)
+        nbytes = return_bytes(graph, tiers, flow, input_tier)
         rows.append({"stage": f"return to tier 0 ({back.bandwidth / 1e6:g} Mbit/s, "
                               f"{nbytes / 1e3:.1f} kB)",
                      "predicted": pred.back, "measured": meas.back})
     measured = ex.median_total
-    return {"model": graph.name, "runs": runs, "tiers": list(tiers), "stages": rows,
-            "predicted": pred.total, "measured": measured, "measured_wall": ex.median_wall,
+    return {"model": graph.name, "runs": runs, "tiers": list(tiers), "input_tier": input_tier,
+            "stages": rows, "predicted": pred.total, "measured": measured,
+            "measured_wall": ex.median_wall,
             "error": (pred.total - measured) / measured if measured > 0 else 0.0,
             "outputs_match": ex.outputs_match, "max_abs_diff": ex.max_abs_diff,
             "emulation": ex.emulation, "emulation_mode": ex.emulation_mode,

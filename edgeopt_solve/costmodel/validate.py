@@ -20,6 +20,19 @@ tiers is emulated as one store-and-forward link (RTT = the sum of the hops' RTTs
 1/bandwidth = the sum of their 1/bandwidth, which is the same time as relaying hop by hop
 for one message). The device process finishes an inference when it has the result.
 
+Which tensors cross (:class:`Flow`): in a zoo model (``build_onnx``) a layer's output is
+named after it and the input is ``input`` (:func:`layer_flow`); for a user's ONNX file
+(``{"onnx": path}``, one layer per non-``Constant`` node, as ``read_onnx`` reads it)
+:func:`onnx_flow` matches the layers to the nodes by name and order (checked by operator
+and inputs) and lists the file's own tensors each layer reads; ``Constant`` nodes and
+initialisers go with the stage using them; inputs are random from each model input's shape
+and type (:func:`random_feeds`, symbolic dims -> 1); bytes come from shape inference.
+
+Where the input starts (``input_tier``): the process of that tier generates the input and
+starts each inference; tiers before it only receive the result when it returns (to tier 0,
+as the partition model's ``return_result`` says, whatever the input tier). A plan must not
+place a layer reading the input before ``input_tier`` (:func:`check_plan`).
+
 Emulating a dedicated, slower device (``emulation``):
 
 * ``"quota"`` — a CPU quota through the cgroup cpu controller
@@ -72,15 +85,41 @@ import numpy as np
 from edgeopt_solve.costmodel.cgroup import MAX_QUOTA_BIAS
 from edgeopt_solve.costmodel.link import LinkModel
 from edgeopt_solve.costmodel.measured import MeasuredCostModel
-from edgeopt_solve.costmodel.onnx_build import INPUT_NAME, random_input
-from edgeopt_solve.costmodel.testbed import LOOPBACK, Testbed, set_limits
+from edgeopt_solve.costmodel.onnx_build import INPUT_NAME
+from edgeopt_solve.costmodel.testbed import (
+    LOOPBACK,
+    Testbed,
+    random_feeds,
+    set_limits,
+    tensor_bytes,
+)
 from edgeopt_solve.exceptions import InvalidInstanceError
 from edgeopt_solve.system.dnn import DnnGraph
 
 log = logging.getLogger(__name__)
-__all__ = ["LOOPBACK", "Execution", "Hop", "Stage", "StageTimes", "Testbed", "check_plan",
-           "execute", "hop_link", "hops", "plan_emulation", "plan_from_cut", "predict",
-           "prefix_plans", "return_bytes", "split", "stages"]
+__all__ = [
+    "LOOPBACK",
+    "Execution",
+    "Flow",
+    "Hop",
+    "Stage",
+    "StageTimes",
+    "Testbed",
+    "check_plan",
+    "execute",
+    "hop_link",
+    "hops",
+    "layer_flow",
+    "onnx_flow",
+    "plan_emulation",
+    "plan_from_cut",
+    "predict",
+    "prefix_plans",
+    "random_feeds",
+    "return_bytes",
+    "split",
+    "stages",
+]
 
 
 # ------------------------------------------------------------------------ plan and split
@@ -90,15 +129,17 @@ class Stage:
 
     tier: int
     layers: tuple[str, ...]
-    inputs: tuple[str, ...]       # tensors it receives (``input`` for the model input)
+    inputs: tuple[str, ...]       # tensors it receives (the model inputs on the input tier)
     compute_out: tuple[str, ...]  # tensors its session produces that are needed elsewhere
     send: tuple[str, ...]         # tensors it sends on to the next stage
     outputs: tuple[str, ...]      # graph outputs it produces
     send_bytes: int = 0           # raw tensor bytes it sends
 
 
-def check_plan(graph: DnnGraph, tiers: Sequence[int], n_tiers: int) -> None:
-    """Raise :class:`InvalidInstanceError` unless ``tiers`` is a monotone plan."""
+def check_plan(graph: DnnGraph, tiers: Sequence[int], n_tiers: int, input_tier: int = 0
+               ) -> None:
+    """Raise :class:`InvalidInstanceError` unless ``tiers`` is a monotone plan whose layers
+    reading the model input are on ``input_tier`` or later (the input starts there)."""
     if len(tiers) != len(graph.layers):
         raise InvalidInstanceError(f"has {len(tiers)} entries for {len(graph.layers)} layers",
                                    field="solution.tiers")
@@ -113,6 +154,11 @@ def check_plan(graph: DnnGraph, tiers: Sequence[int], n_tiers: int) -> None:
                     f"layer {graph.layers[v].name!r} on tier {tiers[v]} reads "
                     f"{graph.layers[u].name!r} from tier {tiers[u]}: data may not move back "
                     "towards the device", field=f"solution.tiers[{v}]")
+        if not preds and tiers[v] < input_tier:
+            raise InvalidInstanceError(
+                f"layer {graph.layers[v].name!r} on tier {tiers[v]} reads the model input, "
+                f"which starts on tier {input_tier}: data may not move back towards the device",
+                field=f"solution.tiers[{v}]")
 
 
 def plan_from_cut(graph: DnnGraph, cut: Sequence[str]) -> tuple[int, ...]:
@@ -145,32 +191,152 @@ def prefix_plans(graph: DnnGraph) -> list[tuple[int, ...]]:
     return [tuple(0 if j < i else 1 for j in range(n)) for i in range(n + 1)]
 
 
-def stages(graph: DnnGraph, tiers: Sequence[int]) -> list[Stage]:
-    """The per-tier stages of a monotone plan, from tier 0 to the last tier used."""
-    n_stage = max(tiers) + 1
-    readers: dict[str, set[int]] = {}
-    for v, layer in enumerate(graph.layers):
-        for src in layer.inputs or (INPUT_NAME,):
-            readers.setdefault(src, set()).add(tiers[v])
-    producer_tier = {layer.name: tiers[i] for i, layer in enumerate(graph.layers)}
-    producer_tier[INPUT_NAME] = 0
-    sinks = {graph.layers[j].name for j in graph.sinks}
+@dataclass(frozen=True)
+class Flow:
+    """Tensor-level data flow of a graph's ONNX model.
+
+    ``reads[v]`` lists ``(tensor, source)`` for every tensor layer ``v`` reads from another
+    layer (``source`` = that layer's name) or from the model input (``source`` =
+    ``INPUT_NAME``); ``sizes`` are tensor bytes; ``outputs`` the graph output tensors with
+    the layer computing each; ``inputs`` the model input tensors. For a zoo model built by
+    :func:`~edgeopt_solve.costmodel.onnx_build.build_onnx` (:func:`layer_flow`) a tensor is
+    named after its layer and the input is ``INPUT_NAME``; for a user's ONNX file
+    (:func:`onnx_flow`) they are the file's tensor names.
+    """
+
+    reads: tuple[tuple[tuple[str, str], ...], ...]
+    sizes: dict[str, int]
+    outputs: tuple[tuple[str, str], ...]
+    inputs: tuple[str, ...]
+
+
+def layer_flow(graph: DnnGraph) -> Flow:
+    """The flow of a model following the zoo convention (tensor name = layer name)."""
     sizes = {layer.name: int(layer.output_bytes) for layer in graph.layers}
     sizes[INPUT_NAME] = int(graph.input_bytes)
-    out: list[Stage] = []
-    received: tuple[str, ...] = (INPUT_NAME,)
-    for k in range(n_stage):
-        layers = tuple(la.name for i, la in enumerate(graph.layers) if tiers[i] == k)
-        send = tuple(sorted(t for t, r in readers.items()
-                            if producer_tier[t] <= k and max(r) > k))
-        mine = set(layers)
-        compute_out = tuple(sorted(mine & (set(send) | sinks)))
-        out.append(Stage(k, layers, received, compute_out, send, tuple(sorted(mine & sinks)),
-                         sum(sizes[t] for t in send)))
-        received = send
+    reads = tuple(tuple((src, src) for src in (layer.inputs or (INPUT_NAME,)))
+                  for layer in graph.layers)
+    sinks = tuple((graph.layers[j].name, graph.layers[j].name) for j in graph.sinks)
+    return Flow(reads, sizes, sinks, (INPUT_NAME,))
+
+
+def onnx_layer_names(model: Any) -> list[tuple[str, Any]]:
+    """``(layer name, node)`` of every non-``Constant`` node, named as
+    :func:`~edgeopt_solve.system.onnx_import.read_onnx` names them (node name, else
+    ``<op>_<index>``, a duplicate suffixed ``_<index>``)."""
+    out, used = [], set()
+    for i, node in enumerate(model.graph.node):
+        if node.op_type == "Constant":
+            continue
+        name = node.name or f"{node.op_type.lower()}_{i}"
+        while name in used:
+            name = f"{name}_{i}"
+        used.add(name)
+        out.append((name, node))
     return out
 
 
+def onnx_flow(model: Any, graph: DnnGraph) -> tuple[Any, Flow]:
+    """``(model with node names = layer names, its flow)`` for a user's ONNX model and the
+    graph :func:`~edgeopt_solve.system.onnx_import.read_onnx` made of it: layer ``i`` is the
+    ``i``-th non-``Constant`` node (matched by name and checked by operator and inputs).
+
+    Raises
+    ------
+    InvalidInstanceError
+        (``model.onnx``) if the file's nodes do not match the graph's layers.
+    """
+    import onnx
+
+    proto = onnx.ModelProto()
+    proto.CopyFrom(model)
+    named = onnx_layer_names(proto)
+    by_name = dict(named)
+    field = "model.onnx"
+    if len(named) != len(graph.layers) or set(by_name) != set(graph.index):
+        missing = sorted(set(graph.index) - set(by_name)) or sorted(set(by_name) - set(graph.index))
+        raise InvalidInstanceError(
+            f"the ONNX file has {len(named)} computing nodes for the instance's "
+            f"{len(graph.layers)} layers (first mismatch: {missing[0] if missing else '?'!r}): "
+            "not the model the instance was built from", field=field)
+    producer: dict[str, str] = {}
+    for name, node in named:
+        node.name = name
+        for t in node.output:
+            producer[t] = name
+    g = proto.graph
+    inits = {t.name for t in g.initializer}
+    inputs = tuple(vi.name for vi in g.input if vi.name not in inits)
+    reads = []
+    for layer in graph.layers:
+        node = by_name[layer.name]
+        op = layer.attrs.get("onnx_op")
+        if op is not None and op != node.op_type:
+            raise InvalidInstanceError(f"layer {layer.name!r} is a {op} in the instance but a "
+                                       f"{node.op_type} node in the ONNX file", field=field)
+        srcs = tuple(dict.fromkeys((t, producer.get(t, INPUT_NAME))
+                                   for t in node.input if t in producer or t in inputs))
+        if {s for _, s in srcs if s != INPUT_NAME} != set(layer.inputs):
+            raise InvalidInstanceError(f"layer {layer.name!r} reads other layers in the ONNX "
+                                       "file than in the instance", field=field)
+        reads.append(srcs)
+    sizes = tensor_bytes(proto)
+    for layer in graph.layers:
+        node = by_name[layer.name]
+        if node.output and node.output[0] not in sizes:
+            sizes[node.output[0]] = int(layer.output_bytes)
+    outputs = []
+    for vi in g.output:
+        if vi.name not in producer:
+            raise InvalidInstanceError(f"graph output {vi.name!r} is not computed by any layer",
+                                       field=field)
+        outputs.append((vi.name, producer[vi.name]))
+    return proto, Flow(tuple(reads), sizes, tuple(outputs), inputs)
+
+
+def _flow_parts(graph: DnnGraph, tiers: Sequence[int], flow: Flow | None, input_tier: int
+                ) -> tuple[Flow, dict[str, int], dict[str, set[int]]]:
+    """``(flow, producing tier of each tensor, reading tiers of each tensor)``."""
+    flow = flow or layer_flow(graph)
+    producer: dict[str, int] = dict.fromkeys(flow.inputs, input_tier)
+    readers: dict[str, set[int]] = {}
+    for v, reads in enumerate(flow.reads):
+        for t, src in reads:
+            producer[t] = input_tier if src == INPUT_NAME else tiers[graph.index[src]]
+            readers.setdefault(t, set()).add(tiers[v])
+    for t, src in flow.outputs:
+        producer[t] = tiers[graph.index[src]]
+    return flow, producer, readers
+
+
+def stages(graph: DnnGraph, tiers: Sequence[int], flow: Flow | None = None,
+           input_tier: int = 0) -> list[Stage]:
+    """The per-tier stages of a monotone plan, from tier 0 to the last tier used (tiers
+    before ``input_tier``, where the model input starts, do nothing)."""
+    n_stage = max(tiers) + 1
+    flow, producer, readers = _flow_parts(graph, tiers, flow, input_tier)
+    produced: dict[int, set[str]] = {}
+    for reads in flow.reads:
+        for t, src in reads:
+            if src != INPUT_NAME:
+                produced.setdefault(tiers[graph.index[src]], set()).add(t)
+    graph_out = {t for t, _ in flow.outputs}
+    for t, src in flow.outputs:
+        produced.setdefault(tiers[graph.index[src]], set()).add(t)
+    out: list[Stage] = []
+    received: tuple[str, ...] = ()
+    for k in range(n_stage):
+        if k == input_tier:
+            received = tuple(flow.inputs)
+        layers = tuple(la.name for i, la in enumerate(graph.layers) if tiers[i] == k)
+        send = tuple(sorted(t for t, r in readers.items()
+                            if producer[t] <= k and max(r) > k))
+        mine = produced.get(k, set())
+        compute_out = tuple(sorted(mine & (set(send) | graph_out)))
+        out.append(Stage(k, layers, received, compute_out, send, tuple(sorted(mine & graph_out)),
+                         sum(flow.sizes.get(t, 0) for t in send)))
+        received = send
+    return out
 @dataclass(frozen=True)
 class Hop:
     """One link use of a plan: tier ``src`` sends ``tensors`` (``nbytes`` raw bytes) to tier
@@ -188,25 +354,18 @@ class Hop:
         return f"direct {self.src}->{self.dst}" if self.direct else f"link {self.src}"
 
 
-def hops(graph: DnnGraph, tiers: Sequence[int], direct: Iterable[tuple[int, int]] = ()
-         ) -> list[Hop]:
+def hops(graph: DnnGraph, tiers: Sequence[int], direct: Iterable[tuple[int, int]] = (),
+         flow: Flow | None = None, input_tier: int = 0) -> list[Hop]:
     """The hops of a monotone plan, ordered by ``(src, dst)``.
 
-    A tensor produced on tier ``a`` (the model input on tier 0) and read on tier ``c > a``
-    takes the direct link ``a -> c`` if there is one, else it is relayed over
+    A tensor produced on tier ``a`` (the model input on ``input_tier``) and read on tier
+    ``c > a`` takes the direct link ``a -> c`` if there is one, else it is relayed over
     ``a -> a+1 -> ... -> c``; a hop shared by several readers carries it once (the
     partition model's union of routes). Without direct links hop ``k -> k+1`` carries
     exactly ``stages(...)[k].send``.
     """
     direct = set(direct)
-    producer = {layer.name: tiers[i] for i, layer in enumerate(graph.layers)}
-    producer[INPUT_NAME] = 0
-    sizes = {layer.name: int(layer.output_bytes) for layer in graph.layers}
-    sizes[INPUT_NAME] = int(graph.input_bytes)
-    readers: dict[str, set[int]] = {}
-    for v, layer in enumerate(graph.layers):
-        for src in layer.inputs or (INPUT_NAME,):
-            readers.setdefault(src, set()).add(tiers[v])
+    flow, producer, readers = _flow_parts(graph, tiers, flow, input_tier)
     carried: dict[tuple[int, int], set[str]] = {}
     for t, rs in readers.items():
         a = producer[t]
@@ -216,27 +375,37 @@ def hops(graph: DnnGraph, tiers: Sequence[int], direct: Iterable[tuple[int, int]
             route = [(a, c)] if (a, c) in direct else [(k, k + 1) for k in range(a, c)]
             for hop in route:
                 carried.setdefault(hop, set()).add(t)
-    return [Hop(a, c, tuple(sorted(ts)), sum(sizes[t] for t in ts), (a, c) in direct)
+    return [Hop(a, c, tuple(sorted(ts)), sum(flow.sizes.get(t, 0) for t in ts),
+                (a, c) in direct)
             for (a, c), ts in sorted(carried.items())]
 
 
-def split(model: Any, graph: DnnGraph, tiers: Sequence[int], out_dir: str | Path
-          ) -> list[tuple[Stage, str | None]]:
-    """Extract one sub-model per stage into ``out_dir``; ``None`` for a stage without layers."""
+def split(model: Any, graph: DnnGraph, tiers: Sequence[int], out_dir: str | Path,
+          flow: Flow | None = None, input_tier: int = 0) -> list[tuple[Stage, str | None]]:
+    """Extract one sub-model per stage into ``out_dir``; ``None`` for a stage without layers.
+
+    The sub-model of a stage reads the tensors its layers read from other tiers (``flow``)
+    and outputs what it sends on and the graph outputs it computes.
+    """
     import onnx
     from onnx.utils import Extractor
 
+    flow = flow or layer_flow(graph)
     # what onnx.utils.extract_model does, on the in-memory model: infer shapes, extract
     ex = Extractor(onnx.shape_inference.infer_shapes(model))
     out: list[tuple[Stage, str | None]] = []
-    for st in stages(graph, tiers):
+    for st in stages(graph, tiers, flow, input_tier):
         if not st.layers:
             out.append((st, None))
             continue
-        reads = {src for name in st.layers
-                 for src in (graph.layers[graph.index[name]].inputs or (INPUT_NAME,))}
-        sub_in = sorted(t for t in reads if t not in st.layers)
-        sub = ex.extract_model(sub_in, list(st.compute_out))
+        mine = set(st.layers)
+        sub_in = sorted({t for name in st.layers for t, src in flow.reads[graph.index[name]]
+                         if src not in mine})
+        try:
+            sub = ex.extract_model(sub_in, list(st.compute_out))
+        except Exception as exc:  # a tensor without an inferred type, say
+            raise InvalidInstanceError(f"cannot extract the sub-model of tier {st.tier} "
+                                       f"({type(exc).__name__}: {exc})", field="model") from None
         path = Path(out_dir) / f"stage{st.tier}.onnx"
         onnx.save(sub, str(path))
         out.append((st, str(path)))
@@ -258,12 +427,14 @@ class StageTimes:
         return float(sum(self.compute) + sum(self.transfer) + self.back)
 
 
-def return_bytes(graph: DnnGraph, tiers: Sequence[int]) -> int:
+def return_bytes(graph: DnnGraph, tiers: Sequence[int], flow: Flow | None = None,
+                 input_tier: int = 0) -> int:
     """Bytes of the model outputs the last tier used sends back to tier 0 (0 if none)."""
-    last = stages(graph, tiers)[-1]
+    flow = flow or layer_flow(graph)
+    last = stages(graph, tiers, flow, input_tier)[-1]
     if last.tier == 0:
         return 0
-    return int(sum(graph.layers[graph.index[n]].output_bytes for n in last.outputs))
+    return int(sum(flow.sizes.get(t, 0) for t in last.outputs))
 
 
 def hop_link(hop: Hop, links: Sequence[LinkModel],
@@ -274,15 +445,17 @@ def hop_link(hop: Hop, links: Sequence[LinkModel],
 
 def predict(graph: DnnGraph, tiers: Sequence[int], models: Sequence[MeasuredCostModel],
             links: Sequence[LinkModel], return_link: LinkModel | None = None,
-            direct: dict[tuple[int, int], LinkModel] | None = None) -> StageTimes:
+            direct: dict[tuple[int, int], LinkModel] | None = None, flow: Flow | None = None,
+            input_tier: int = 0) -> StageTimes:
     """Predicted per-stage times of a plan (see the module docstring); ``transfer`` is per
     hop in :func:`hops` order."""
-    sts = stages(graph, tiers)
+    sts = stages(graph, tiers, flow, input_tier)
     compute = tuple(models[s.tier].segment_latency(graph.layers[graph.index[n]]
                                                    for n in s.layers) for s in sts)
     transfer = tuple(hop_link(h, links, direct).transfer_time(h.nbytes)
-                     for h in hops(graph, tiers, direct or {}))
-    back = return_link.transfer_time(return_bytes(graph, tiers)) if return_link else 0.0
+                     for h in hops(graph, tiers, direct or {}, flow, input_tier))
+    back = return_link.transfer_time(return_bytes(graph, tiers, flow, input_tier)) \
+        if return_link else 0.0
     return StageTimes(compute, transfer, back)
 
 
@@ -354,13 +527,15 @@ def execute(model: Any, graph: DnnGraph, tiers: Sequence[int], links: Sequence[L
             runs: int = 10, warmup: int = 2, seed: int = 0, timeout: float = 600.0,
             testbed: Testbed | None = None, return_link: LinkModel | None = None,
             emulation: str = "padding", cgroup: Any = None,
-            direct: dict[tuple[int, int], LinkModel] | None = None) -> Execution:
+            direct: dict[tuple[int, int], LinkModel] | None = None, flow: Flow | None = None,
+            input_tier: int = 0) -> Execution:
     """Execute a plan with one process per tier over shaped loopback TCP (module docstring).
 
     Parameters
     ----------
     model
-        The unsplit ONNX model (layer names = tensor names, as :func:`build_onnx` makes).
+        The unsplit ONNX model (layer names = tensor names, as :func:`build_onnx` makes;
+        any other model with its ``flow``).
     graph
         Its layer graph.
     tiers
@@ -384,6 +559,13 @@ def execute(model: Any, graph: DnnGraph, tiers: Sequence[int], links: Sequence[L
     direct
         Direct links ``(src, dst) -> LinkModel`` (``src < dst``): a tensor from ``src`` read
         on ``dst`` goes over it instead of being relayed (:func:`hops`).
+    flow
+        The model's tensor flow (:func:`onnx_flow` for a user's ONNX file; default: the
+        zoo convention, :func:`layer_flow`).
+    input_tier
+        The tier where the model input starts: its process generates the input and starts
+        each inference; the tiers before it do nothing (but tier 0 receives the result when
+        it returns).
     """
     import onnx
 
@@ -392,14 +574,15 @@ def execute(model: Any, graph: DnnGraph, tiers: Sequence[int], links: Sequence[L
     n_stage = max(tiers) + 1
     direct = {k: v for k, v in (direct or {}).items() if k[0] < k[1]}
     check_plan(graph, list(tiers), max(n_stage, len(links) + 1,
-                                       *(d + 1 for _, d in direct)))
+                                       *(d + 1 for _, d in direct)), input_tier)
     if len(links) < n_stage - 1:
         raise InvalidInstanceError(f"the plan uses {n_stage} tiers but only {len(links)} "
                                    "links are given", field="links")
     thr = [threads] * n_stage if isinstance(threads, int) else list(threads)
     slow = [float(slowdown)] * n_stage if isinstance(slowdown, int | float) else list(slowdown)
     proto = model if not isinstance(model, str | Path) else onnx.load(str(model))
-    feeds = random_input(proto, seed)
+    feeds = random_feeds(proto, seed)
+    t0 = input_tier
     total = warmup + runs
     use_quota, why = plan_emulation(emulation, cgroup if cgroup is not None else
                                     (detect() if emulation != "padding" else None))
@@ -407,8 +590,8 @@ def execute(model: Any, graph: DnnGraph, tiers: Sequence[int], links: Sequence[L
     own = testbed is None
     bed = testbed or Testbed()
     with tempfile.TemporaryDirectory(prefix="edgeopt-split-") as tmp:
-        parts = split(proto, graph, tiers, tmp)
-        plan_hops = hops(graph, tiers, direct)
+        parts = split(proto, graph, tiers, tmp, flow, t0)
+        plan_hops = hops(graph, tiers, direct, flow, t0)
         hop_models = [hop_link(h, links, direct) for h in plan_hops]
         bed.ensure(n_stage)
         pipes = bed.pipes[:n_stage]
@@ -420,7 +603,7 @@ def execute(model: Any, graph: DnnGraph, tiers: Sequence[int], links: Sequence[L
                                "quota": ("always" if emulation == "quota" else "auto")
                                if limited[k] else None,
                                "cgroup_procs": bed.cgroup_procs[k] if limited[k] else None,
-                               "first": k == 0, "report_done": k == (0 if ret else n_stage - 1),
+                               "first": k == t0, "report_done": k == (0 if ret else n_stage - 1),
                                "return": ret and k == 0,
                                "compute_out": list(st.compute_out),
                                "outputs": list(st.outputs), "total": total,
@@ -431,7 +614,7 @@ def execute(model: Any, graph: DnnGraph, tiers: Sequence[int], links: Sequence[L
                                             for i, h in enumerate(plan_hops) if h.src == k],
                                "return_bandwidth": return_link.bandwidth if ret else None,
                                "return_rtt": return_link.rtt if ret else 0.0,
-                               "feeds": feeds if k == 0 else None})
+                               "feeds": feeds if k == t0 else None})
             ports = [_expect(pp, "ready", timeout)[1] for pp in pipes]  # (hops in, return)
             for k in range(n_stage):
                 pipes[k].send(("connect", [ports[h.dst][0] for h in plan_hops if h.src == k],
@@ -440,7 +623,7 @@ def execute(model: Any, graph: DnnGraph, tiers: Sequence[int], links: Sequence[L
                 _expect(pp, "connected", timeout)
             done_pipe = pipes[0] if ret else pipes[-1]
             for _ in range(total):
-                pipes[0].send("go")
+                pipes[t0].send("go")
                 _expect(done_pipe, "done", timeout)
             reports = [_expect(pp, "times", timeout) for pp in pipes]
         except BaseException:
@@ -454,7 +637,7 @@ def execute(model: Any, graph: DnnGraph, tiers: Sequence[int], links: Sequence[L
     for r in reports:
         outputs.update(r[2])
     back = [stamps[0][i][4] - stamps[-1][i][2] for i in range(runs)] if ret else []
-    wall = [(stamps[0][i][4] if ret else stamps[-1][i][2]) - stamps[0][i][1]
+    wall = [(stamps[0][i][4] if ret else stamps[-1][i][2]) - stamps[t0][i][1]
             for i in range(runs)]
     compute_wall = [[s[i][2] - s[i][1] for i in range(runs)] for s in stamps]
     compute = [[s[i][3] if thr[k] == 1 else s[i][2] - s[i][1] for i in range(runs)]
