@@ -5,7 +5,8 @@ Eshratifar et al. IEEE TMC 2021; Edgent, Li et al. 2019):
 
 * A DNN is a DAG of layers (:class:`~edgeopt_solve.system.DnnGraph`): from the model zoo
   (``"model": "alexnet"``), an inline spec (``"model": {"layers": [...]}``) or an ONNX file
-  (``"model": {"onnx": "path.onnx"}``, relative to the working directory).
+  (``"model": {"onnx": "path.onnx"}``; a relative path is looked up next to the instance
+  file first, then in the working directory, see :func:`edgeopt_solve.paths.resolve`).
 * Tiers ``0 .. K-1`` are ordered nearest the data first (device < edge < cloud). Each has a
   cost model for every layer: analytic (``compute_rate`` MAC/s and ``layer_overhead`` s:
   latency = overhead + MACs / rate) or an explicit per-layer ``latency`` list/dict (s), and
@@ -290,10 +291,11 @@ def _graph(model: str | GraphSpec | OnnxRef) -> tuple[DnnGraph, str | None]:
     if isinstance(model, str):
         return zoo.load(model), model
     if isinstance(model, OnnxRef):
+        from edgeopt_solve.paths import resolve
         from edgeopt_solve.system.onnx_import import read_onnx
 
         try:
-            return read_onnx(model.onnx), None
+            return read_onnx(resolve(model.onnx)), None
         except InvalidInstanceError as exc:
             raise exc.located(prefix="model.onnx") from None
     for i, layer in enumerate(model.layers):

@@ -74,6 +74,23 @@ def test_onnx_instance_solves(tmp_path) -> None:
     assert inst.n_layers == 5
 
 
+def test_relative_onnx_path_is_found_next_to_the_instance(tmp_path, monkeypatch) -> None:
+    import json
+
+    (tmp_path / "models").mkdir()
+    _tiny_model(tmp_path / "models" / "tiny.onnx")
+    data = {"model": {"onnx": "models/tiny.onnx"}, "tiers": [
+        {"name": "d", "compute_rate": 1e9}, {"name": "e", "compute_rate": 1e11}],
+        "links": [{"bandwidth": 1e7, "rtt": 0.01}]}
+    (tmp_path / "inst.json").write_text(json.dumps(
+        {"formulation": "partition", "version": 1, "data": data}))
+    monkeypatch.chdir(tmp_path / "models")  # the relative path does not exist from here
+    loaded = load(tmp_path / "inst.json")
+    assert loaded.instance.n_layers == 5
+    with pytest.raises(InvalidInstanceError, match=r"models/tiny\.onnx"):
+        P.Instance.from_dict(data)  # no instance file: nothing to resolve against
+
+
 def test_non_onnx_file_is_invalid(tmp_path) -> None:
     f = tmp_path / "fake.onnx"
     f.write_bytes(b"this is not a protobuf \x00\xff\xfe garbage" * 10)
