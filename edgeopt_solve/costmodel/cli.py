@@ -295,10 +295,10 @@ def _plan_model(instance: str, inst: Any) -> tuple[Any, Any, str | None]:
     reads it (working directory), else resolved like other paths in an instance file
     (:func:`edgeopt_solve.paths.resolve`: next to the instance first); the file must give
     the instance's graph again (``read_onnx``), and its nodes are matched to the layers
-    (:func:`~edgeopt_solve.costmodel.validate.onnx_flow`).
+    (:func:`~edgeopt_solve.costmodel.flow.onnx_flow`).
     """
+    from edgeopt_solve.costmodel.flow import onnx_flow
     from edgeopt_solve.costmodel.onnx_build import build_onnx
-    from edgeopt_solve.costmodel.validate import onnx_flow
     from edgeopt_solve.paths import instance_directory, resolve
     from edgeopt_solve.system.onnx_import import read_onnx
 
@@ -339,14 +339,15 @@ def _cut_plan(inst: Any, proto: Any, text: str) -> list[int]:
     A name is an ONNX tensor of ``proto`` (a user's file) or a layer; one that is neither
     is an error naming it.
     """
-    from edgeopt_solve.costmodel.validate import onnx_layer_names, plan_from_cut
+    from edgeopt_solve.costmodel.validate import plan_from_cut
+    from edgeopt_solve.system.onnx_import import layer_nodes
 
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
         raise InvalidInstanceError("names no tensor", field="--cut")
     tensor_layer: dict[str, str] = {}
     if proto is not None:
-        for layer, node in onnx_layer_names(proto):
+        for layer, node in layer_nodes(proto.graph):
             for t in node.output:
                 tensor_layer.setdefault(t, layer)
     t0 = inst.input_tier

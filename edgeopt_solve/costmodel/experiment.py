@@ -115,7 +115,7 @@ def run_plan(model: Any, graph: DnnGraph, tiers: Sequence[int],
         the partition model); forward ones carry tensors from ``src`` read on ``dst``.
     flow
         Which of a user's ONNX tensors each layer reads
-        (:func:`~edgeopt_solve.costmodel.validate.onnx_flow`); ``None`` for a model built
+        (:func:`~edgeopt_solve.costmodel.flow.onnx_flow`); ``None`` for a model built
         from the zoo (layer names are tensor names).
     input_tier
         The tier where the model input starts; tiers before it have no rows.

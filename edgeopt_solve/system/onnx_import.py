@@ -50,6 +50,25 @@ _ELEM_BYTES = {1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12:
                16: 2}
 
 
+def layer_nodes(graph: Any) -> list[tuple[str, Any]]:
+    """``(layer name, node)`` of every computing (non-``Constant``) node of an ONNX graph.
+
+    A layer is named after its node, else ``<op>_<index>``; a name used twice gets
+    ``_<index>`` appended. :func:`read_onnx` and the cost model's split of a user's model
+    (:func:`edgeopt_solve.costmodel.flow.onnx_flow`) both name layers this way.
+    """
+    out, used = [], set()
+    for i, node in enumerate(graph.node):
+        if node.op_type == "Constant":
+            continue
+        name = node.name or f"{node.op_type.lower()}_{i}"
+        while name in used:
+            name = f"{name}_{i}"
+        used.add(name)
+        out.append((name, node))
+    return out
+
+
 def _load(path: Path) -> Any:
     import onnx
 
@@ -106,14 +125,7 @@ def read_onnx(path: str | Path) -> DnnGraph:
                     params[out] = ([0], 4)
     producer: dict[str, str] = {}
     layers: list[Layer] = []
-    used_names: set[str] = set()
-    for i, node in enumerate(g.node):
-        if node.op_type == "Constant":
-            continue
-        name = node.name or f"{node.op_type.lower()}_{i}"
-        while name in used_names:
-            name = f"{name}_{i}"
-        used_names.add(name)
+    for name, node in layer_nodes(g):
         inputs = []
         for x in node.input:
             if x in producer and producer[x] not in inputs:
