@@ -451,13 +451,33 @@ def graph_from_onnx(model: Any, name: str = "model") -> DnnGraph:
 
 
 def random_input(model: Any, seed: int = 0) -> dict[str, np.ndarray]:
-    """Deterministic random inputs for every non-initialiser graph input (batch 1)."""
+    """Deterministic random inputs for every non-initialiser graph input, from its shape
+    (symbolic dimensions -> 1) and element type (floats: standard normal; integers: 0..9;
+    bool: random)."""
+    from onnx import helper
+
     inits = {t.name for t in model.graph.initializer}
     rng = np.random.default_rng(seed)
     feeds = {}
     for vi in model.graph.input:
         if vi.name in inits:
             continue
-        shape = [d.dim_value if d.dim_value > 0 else 1 for d in vi.type.tensor_type.shape.dim]
-        feeds[vi.name] = rng.standard_normal(shape, dtype=np.float32)
+        tt = vi.type.tensor_type
+        shape = [d.dim_value if d.dim_value > 0 else 1 for d in tt.shape.dim]
+        try:
+            dtype = np.dtype(helper.tensor_dtype_to_np_dtype(tt.elem_type))
+        except Exception:
+            raise InvalidInstanceError(f"model input {vi.name!r} has an element type "
+                                       "validate cannot generate", field="model.onnx") from None
+        if dtype == np.float32:
+            feeds[vi.name] = rng.standard_normal(shape, dtype=np.float32)
+        elif dtype.kind == "f":
+            feeds[vi.name] = rng.standard_normal(shape).astype(dtype)
+        elif dtype.kind in "iu":
+            feeds[vi.name] = rng.integers(0, 10, shape).astype(dtype)
+        elif dtype.kind == "b":
+            feeds[vi.name] = rng.random(shape) < 0.5
+        else:
+            raise InvalidInstanceError(f"model input {vi.name!r} has element type {dtype}, "
+                                       "which validate cannot generate", field="model.onnx")
     return feeds

@@ -8,8 +8,7 @@ timed by the wall clock), send shaped, and report timestamps. :class:`Testbed` k
 processes alive across executions (spawning one that imports ONNX Runtime costs seconds)
 and owns their CPU-quota cgroups.
 
-Also here: the model's random inputs (:func:`random_feeds`, from each input's shape and
-element type) and tensor sizes (:func:`tensor_bytes`). Predicting and executing one plan
+Also here: tensor sizes from shape inference (:func:`tensor_bytes`). Predicting and executing one plan
 (what ``edgeopt-solve validate`` prints) is
 :func:`~edgeopt_solve.costmodel.experiment.run_plan`.
 """
@@ -293,37 +292,3 @@ def tensor_bytes(model: Any) -> dict[str, int]:
         out[vi.name] = math.prod(d.dim_value if d.dim_value > 0 else 1
                                  for d in tt.shape.dim) * item
     return out
-
-
-def random_feeds(model: Any, seed: int = 0) -> dict[str, np.ndarray]:
-    """Deterministic random inputs for every non-initialiser graph input, from its shape
-    (symbolic dimensions -> 1) and element type (floats: standard normal; integers: 0..9;
-    bool: random)."""
-    from onnx import helper
-
-    inits = {t.name for t in model.graph.initializer}
-    rng = np.random.default_rng(seed)
-    feeds = {}
-    for vi in model.graph.input:
-        if vi.name in inits:
-            continue
-        tt = vi.type.tensor_type
-        shape = [d.dim_value if d.dim_value > 0 else 1 for d in tt.shape.dim]
-        try:
-            dtype = np.dtype(helper.tensor_dtype_to_np_dtype(tt.elem_type))
-        except Exception:
-            raise InvalidInstanceError(f"model input {vi.name!r} has an element type "
-                                       "validate cannot generate", field="model.onnx") from None
-        if dtype == np.float32:
-            feeds[vi.name] = rng.standard_normal(shape, dtype=np.float32)
-        elif dtype.kind == "f":
-            feeds[vi.name] = rng.standard_normal(shape).astype(dtype)
-        elif dtype.kind in "iu":
-            feeds[vi.name] = rng.integers(0, 10, shape).astype(dtype)
-        elif dtype.kind == "b":
-            feeds[vi.name] = rng.random(shape) < 0.5
-        else:
-            raise InvalidInstanceError(f"model input {vi.name!r} has element type {dtype}, "
-                                       "which validate cannot generate", field="model.onnx")
-    return feeds
-

@@ -26,7 +26,7 @@ named after it and the input is ``input`` (:func:`layer_flow`); for a user's ONN
 :func:`onnx_flow` matches the layers to the nodes by name and order (checked by operator
 and inputs) and lists the file's own tensors each layer reads; ``Constant`` nodes and
 initialisers go with the stage using them; inputs are random from each model input's shape
-and type (:func:`random_feeds`, symbolic dims -> 1); bytes come from shape inference.
+and type (:func:`random_input`, symbolic dims -> 1); bytes come from shape inference.
 
 Where the input starts (``input_tier``): the process of that tier generates the input and
 starts each inference; tiers before it only receive the result when it returns (to tier 0,
@@ -86,11 +86,10 @@ from edgeopt_solve.costmodel.cgroup import MAX_QUOTA_BIAS
 from edgeopt_solve.costmodel.flow import Flow, layer_flow, onnx_flow
 from edgeopt_solve.costmodel.link import LinkModel
 from edgeopt_solve.costmodel.measured import MeasuredCostModel
-from edgeopt_solve.costmodel.onnx_build import INPUT_NAME
+from edgeopt_solve.costmodel.onnx_build import INPUT_NAME, random_input
 from edgeopt_solve.costmodel.testbed import (
     LOOPBACK,
     Testbed,
-    random_feeds,
     set_limits,
 )
 from edgeopt_solve.exceptions import InvalidInstanceError
@@ -115,7 +114,7 @@ __all__ = [
     "plan_from_cut",
     "predict",
     "prefix_plans",
-    "random_feeds",
+    "random_input",
     "return_bytes",
     "split",
     "stages",
@@ -478,7 +477,7 @@ def execute(model: Any, graph: DnnGraph, tiers: Sequence[int], links: Sequence[L
     thr = [threads] * n_stage if isinstance(threads, int) else list(threads)
     slow = [float(slowdown)] * n_stage if isinstance(slowdown, int | float) else list(slowdown)
     proto = model if not isinstance(model, str | Path) else onnx.load(str(model))
-    feeds = random_feeds(proto, seed)
+    feeds = random_input(proto, seed)
     t0 = input_tier
     total = warmup + runs
     use_quota, why = plan_emulation(emulation, cgroup if cgroup is not None else

@@ -16,7 +16,7 @@ from edgeopt_solve.costmodel.validate import (  # noqa: E402
     hops,
     onnx_flow,
     plan_from_cut,
-    random_feeds,
+    random_input,
     split,
     stages,
 )
@@ -100,7 +100,7 @@ def test_onnx_flow_maps_layers_to_nodes_and_split_reproduces_the_output(user, tm
     assert hop.tensors == ("t_conv2", "t_relu") and hop.nbytes == 2 * 8 * 16 * 16 * 4
     st = stages(g, tiers, flow)
     assert st[0].inputs == ("X",) and st[1].outputs == ("Y",)
-    feeds = random_feeds(proto, 0)
+    feeds = random_input(proto, 0)
     assert feeds["X"].shape == (1, 3, 16, 16)  # symbolic batch -> 1
     ref = make_session(proto, 1, optimise=True).run(["Y"], feeds)[0]
     tensors = dict(feeds)
