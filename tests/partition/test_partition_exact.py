@@ -128,3 +128,17 @@ def test_memory_constraint_on_resnet18() -> None:
     res = P.solve(tight, "milp", time_limit=30)
     assert res.status is Status.OPTIMAL and P.verify(tight, res.solution) == []
     assert res.objective >= cut.bound - 1e-9
+
+
+def test_milp_closes_a_gap_below_highs_default_absolute_tolerance() -> None:
+    """Latencies of 1e-7 s: HiGHS's default absolute gap (1e-6) once stopped at the worse
+    plan and called it optimal (found by hypothesis); the backend asks for 1e-9."""
+    inst = P.Instance.from_dict({
+        "model": {"layers": [{"name": "l0", "op": "conv", "macs": 0.0, "param_bytes": 0.0,
+                              "output_bytes": 0.0}], "input_bytes": 0.0},
+        "tiers": [{"name": "t0", "latency": [0.0]},
+                  {"name": "t1", "latency": [1.192092896e-07]}],
+        "links": [{"bandwidth": 1e6, "rtt": 0.0}]})
+    res = P.solve(inst, "milp")
+    assert res.status is Status.OPTIMAL
+    assert res.solution.tiers == (0,) and res.objective == 0.0
