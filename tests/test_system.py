@@ -113,3 +113,17 @@ def test_analytic_cost_model() -> None:
     g = DnnGraph("c", tuple(chain(2)))
     assert layer_latencies(model, g) == pytest.approx([1e-4 + 1e-3, 1e-4 + 2e-3])
     assert model.layer_energy(g.layers[0]) == pytest.approx(2.0 * (1e-4 + 1e-3))
+
+
+def test_square_cell_losses_follow_the_path_loss_and_clip_the_shadowing() -> None:
+    import numpy as np
+
+    from edgeopt_solve.system import path_loss_db, square_cell_losses
+
+    plain = square_cell_losses(np.random.default_rng(1), 500, side=500.0, min_distance=10.0)
+    lo, hi = path_loss_db(10.0), path_loss_db(500.0 / 2 * 2 ** 0.5)
+    assert np.all(plain >= lo - 1e-9) and np.all(plain <= hi + 1e-9)
+    shadowed = square_cell_losses(np.random.default_rng(1), 500, side=500.0, min_distance=10.0,
+                                  shadowing_db=8.0)
+    diff = shadowed - plain  # same positions: the positions are drawn first
+    assert np.all(np.abs(diff) <= 16.0 + 1e-9) and diff.std() > 4.0

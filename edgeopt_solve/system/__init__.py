@@ -18,12 +18,30 @@ from edgeopt_solve.system.network import (
     dbm_to_watt,
     path_loss_db,
     shannon_rate,
+    square_cell_losses,
     watt_to_dbm,
 )
 from edgeopt_solve.system.uav import UavEnergyModel
 
 __all__ = [
-    "AnalyticCostModel", "Channel", "Cloud", "ComputeNode", "CostModel", "Device", "DnnGraph",
-    "EdgeServer", "Layer", "Link", "Tier", "UavEnergyModel", "db_to_linear", "dbm_to_watt",
-    "layer_energies", "layer_latencies", "path_loss_db", "shannon_rate", "watt_to_dbm",
+    "AnalyticCostModel",
+    "Channel",
+    "Cloud",
+    "ComputeNode",
+    "CostModel",
+    "Device",
+    "DnnGraph",
+    "EdgeServer",
+    "Layer",
+    "Link",
+    "Tier",
+    "UavEnergyModel",
+    "db_to_linear",
+    "dbm_to_watt",
+    "layer_energies",
+    "layer_latencies",
+    "path_loss_db",
+    "shannon_rate",
+    "square_cell_losses",
+    "watt_to_dbm",
 ]

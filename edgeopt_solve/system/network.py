@@ -112,3 +112,19 @@ def db_to_linear(db: float) -> float:
 def path_loss_db(distance_m: float) -> float:
     """Urban macro-cell path loss ``128.1 + 37.6·log10(d[km])`` dB (3GPP TR 36.814)."""
     return 128.1 + 37.6 * math.log10(distance_m / 1000)
+
+
+def square_cell_losses(rng: np.random.Generator, n: int, *, side: float,
+                       min_distance: float, shadowing_db: float = 0.0) -> np.ndarray:
+    """Channel losses (dB) of ``n`` devices dropped uniformly in a square cell.
+
+    The base station is at the centre of a ``side`` x ``side`` m square; a device's loss is
+    :func:`path_loss_db` of its distance (at least ``min_distance`` m) plus log-normal
+    shadowing of standard deviation ``shadowing_db`` clipped at two deviations (none when
+    0). Draws, in order: the positions, then the shadowing (the FL generators' layout).
+    """
+    pos = rng.uniform(-side / 2, side / 2, size=(n, 2))
+    dist = np.maximum(np.hypot(pos[:, 0], pos[:, 1]), min_distance)
+    shadow = (np.clip(rng.normal(0.0, shadowing_db, size=n), -2 * shadowing_db,
+                      2 * shadowing_db) if shadowing_db > 0 else np.zeros(n))
+    return np.array([path_loss_db(float(d)) for d in dist]) + shadow

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgeopt_solve.system import dbm_to_watt, path_loss_db
+from edgeopt_solve.system import dbm_to_watt, square_cell_losses
 from formulations.fl_energy.model import Device, Instance
 
 PRESET = {
@@ -80,20 +80,16 @@ def yang_instance(n: int = 50, seed: int = 0, *, deadline: float | None = None,
     """
     rng = np.random.default_rng(seed)
     side = PRESET["area_side"]
-    pos = rng.uniform(-side / 2, side / 2, size=(n, 2))
-    dist = np.maximum(np.hypot(pos[:, 0], pos[:, 1]), PRESET["min_distance"])
-    sigma = PRESET["shadowing_db"]
-    shadow = (np.clip(rng.normal(0.0, sigma, size=n), -2 * sigma, 2 * sigma) if shadowing
-              else np.zeros(n))
+    loss_db = square_cell_losses(rng, n, side=side, min_distance=PRESET["min_distance"],
+                                 shadowing_db=PRESET["shadowing_db"] if shadowing else 0.0)
     lo, hi = PRESET["cycles_per_sample"]
     cycles = rng.uniform(lo, hi, size=n)
     devices = []
     for k in range(n):
-        loss_db = path_loss_db(float(dist[k])) + float(shadow[k])
         devices.append(Device(
             cycles_per_sample=float(round(cycles[k], 3)),
             samples=PRESET["samples"],
-            gain=float(10 ** (-loss_db / 10)),
+            gain=float(10 ** (-loss_db[k] / 10)),
             p_max=dbm_to_watt(PRESET["p_max_dbm"]),
             f_max=PRESET["f_max"],
         ))

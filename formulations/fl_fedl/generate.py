@@ -41,7 +41,7 @@ import math
 
 import numpy as np
 
-from edgeopt_solve.system import dbm_to_watt, path_loss_db
+from edgeopt_solve.system import dbm_to_watt, square_cell_losses
 from formulations.fl_fedl.model import Device, Instance
 
 PRESET = {
@@ -90,17 +90,14 @@ def paper_instance(n: int = 50, seed: int = 0, *, kappa: float | None = None,
     """
     rng = np.random.default_rng(seed)
     side = PRESET["area_side"]
-    pos = rng.uniform(-side / 2, side / 2, size=(n, 2))
-    dist = np.maximum(np.hypot(pos[:, 0], pos[:, 1]), PRESET["min_distance"])
-    sigma = PRESET["shadowing_db"]
-    shadow = (np.clip(rng.normal(0.0, sigma, size=n), -2 * sigma, 2 * sigma) if shadowing
-              else np.zeros(n))
+    loss_db = square_cell_losses(rng, n, side=side, min_distance=PRESET["min_distance"],
+                                 shadowing_db=PRESET["shadowing_db"] if shadowing else 0.0)
     cycles = rng.uniform(*PRESET["cycles_per_bit"], size=n)
     bits = 8.0 * rng.uniform(*PRESET["data_bytes"], size=n)
     f_max = rng.uniform(*PRESET["f_max"], size=n)
     devices = tuple(
         Device(cycles_per_sample=_sig(float(cycles[k]), 4), samples=_sig(float(bits[k]), 6),
-               gain=_sig(10 ** (-(path_loss_db(float(dist[k])) + float(shadow[k])) / 10)),
+               gain=_sig(10 ** (-float(loss_db[k]) / 10)),
                f_min=PRESET["f_min"], f_max=_sig(float(f_max[k]), 4),
                p_min=PRESET["p_min"], p_max=PRESET["p_max"])
         for k in range(n))
