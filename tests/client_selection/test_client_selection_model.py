@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import formulations.client_selection as cs
 from edgeopt_solve.exceptions import InvalidInstanceError
+from edgeopt_solve.testing import with_value
 
 GOOD = {
     "clients": [
@@ -24,12 +25,7 @@ GOOD = {
 
 
 def bad(path: list, value: object) -> dict:
-    data = copy.deepcopy(GOOD)
-    node = data
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    return data
+    return with_value(GOOD, path, value)
 
 
 @pytest.mark.parametrize(("data", "field"), [

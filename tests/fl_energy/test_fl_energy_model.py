@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import formulations.fl_energy as fl
 from edgeopt_solve import InvalidInstanceError
+from edgeopt_solve.testing import with_value
 
 
 def small() -> dict:
@@ -62,13 +63,8 @@ def test_generate_is_deterministic_and_follows_the_preset() -> None:
     (("deadline",), True, "deadline"),
 ])
 def test_bad_input_names_the_field(path: tuple, value: object, field: str) -> None:
-    data = small()
-    target = data
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
     with pytest.raises(InvalidInstanceError) as info:
-        fl.Instance.from_dict(data)
+        fl.Instance.from_dict(with_value(small(), path, value))
     assert info.value.field == field, info.value.one_line()
 
 

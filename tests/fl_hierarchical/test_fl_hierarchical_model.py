@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 
@@ -10,6 +9,7 @@ import pytest
 
 import formulations.fl_hierarchical as fh
 from edgeopt_solve import InvalidInstanceError
+from edgeopt_solve.testing import with_value
 from formulations.fl_hierarchical.generate import edge_count
 
 
@@ -33,15 +33,6 @@ def test_generate_is_deterministic() -> None:
     assert a.n == 20 and a.m == edge_count(20) == 2
     assert fh.generate(160, 0).m == 20 and fh.generate(3, 0).m == 2
     assert all(any(g is not None for g in d.gains) for d in a.devices)
-
-
-def _set(data: dict, path: tuple, value) -> dict:
-    data = copy.deepcopy(data)
-    target = data
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    return data
 
 
 @pytest.mark.parametrize(("path", "value", "field"), [
@@ -76,7 +67,7 @@ def _set(data: dict, path: tuple, value) -> dict:
 ])
 def test_bad_input_names_the_field(path: tuple, value, field: str) -> None:
     with pytest.raises(InvalidInstanceError) as info:
-        fh.Instance.from_dict(_set(small(), path, value))
+        fh.Instance.from_dict(with_value(small(), path, value))
     assert info.value.field == field, info.value.one_line()
 
 
@@ -133,7 +124,7 @@ def test_verify_catches_every_violation() -> None:
     assert {v.constraint for v in fh.verify(inst, fh.Solution((0, 0), (1e9,), (1e5,)))} == {
         "size[association]"}
     assert fh.verify(inst, fh.Solution((0,), (math.nan,), (1e5,)))[0].constraint == "finite"
-    capped = fh.Instance.from_dict(_set(fh.generate(4, 0).to_dict(), ("edges", 0, "max_devices"),
+    capped = fh.Instance.from_dict(with_value(fh.generate(4, 0).to_dict(), ("edges", 0, "max_devices"),
                                         1))
     sol = fh.Solution((0, 0, 1, 1), (1e9,) * 4, (1e5,) * 4)
     assert "max_devices[edge=0]" in {v.constraint for v in fh.verify(capped, sol)}
